@@ -1,0 +1,137 @@
+// A sender and a receiver speaking the `im.v1.json` subprotocol, as a careful client would: the
+// receiver acks every message it gets (all ids received in one read go out in one `ack` frame,
+// the batching the `ids` array exists for), and a message is confirmed when its sender gets `sent`.
+import { cork, connect, uncork } from '../client-connection.mjs';
+import { messageBody, messageId, nowMicros, parseMessageId } from '../message-body.mjs';
+import { SequenceChecker } from '../sequence-checker.mjs';
+import { JSON_EVENTS, JSON_SUBPROTOCOL, STATUS_DELIVERED } from '../../bench.constants.mjs';
+
+/** Server `error` frames kept verbatim for the report; the rest are only counted. */
+const KEPT_SERVER_ERRORS = 5;
+
+export class JsonPair {
+  sent = 0;
+  confirmed = 0;
+  misrouted = 0;
+  unexpected = 0;
+  /** `sent` frames whose status was not `delivered` although the recipient was online. */
+  notDelivered = 0;
+  serverErrors = 0;
+  serverErrorSamples = [];
+  checker = new SequenceChecker();
+  scratch = { pair: 0, seq: 0, sentAtMicros: 0 };
+  pendingAcks = [];
+  ackScheduled = false;
+
+  /**
+   * @param {number} index
+   * @param {import('./pair.listener.mjs').PairListener} listener
+   */
+  constructor(index, listener) {
+    this.index = index;
+    this.listener = listener;
+    this.senderUser = `s${index}`;
+    this.receiverUser = `r${index}`;
+    this.framePrefix = `{"event":"${JSON_EVENTS.send}","data":{"to":"${this.receiverUser}","id":"`;
+    this.onReceiverFrame = this.onReceiverFrame.bind(this);
+    this.onSenderFrame = this.onSenderFrame.bind(this);
+    this.flushAcks = this.flushAcks.bind(this);
+  }
+
+  /** Connects the receiver first, so no message of the pair is ever routed to the offline inbox. */
+  async open(baseUrl) {
+    const subprotocol = JSON_SUBPROTOCOL;
+    this.receiver = await connect(baseUrl, this.receiverUser, { subprotocol, onMessage: this.onReceiverFrame });
+    this.sender = await connect(baseUrl, this.senderUser, { subprotocol, onMessage: this.onSenderFrame });
+  }
+
+  get received() {
+    return this.checker.received;
+  }
+
+  /** Sends `count` messages in one write; the client id doubles as the latency stamp. */
+  send(count) {
+    const ws = this.sender;
+    cork(ws);
+    for (let i = 0; i < count; i++) {
+      const id = messageId(this.index, this.sent++, nowMicros());
+      ws.send(this.framePrefix + id + '","body":"' + messageBody(id) + '"}}');
+    }
+    uncork(ws);
+  }
+
+  onReceiverFrame(data) {
+    const frame = JSON.parse(data);
+    if (frame.event !== JSON_EVENTS.message) {
+      this.onOtherFrame(frame);
+      return;
+    }
+    const message = frame.data;
+    this.pendingAcks.push(message.id);
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      queueMicrotask(this.flushAcks);
+    }
+    const scratch = this.scratch;
+    const intact =
+      message.from === this.senderUser &&
+      message.to === this.receiverUser &&
+      parseMessageId(message.body, scratch) &&
+      scratch.pair === this.index;
+    if (!intact) {
+      this.misrouted++;
+      return;
+    }
+    this.checker.accept(scratch.seq);
+    this.listener.onDelivered(this, scratch.sentAtMicros);
+  }
+
+  /** Runs once per read, after ws has emitted every message of it. */
+  flushAcks() {
+    this.ackScheduled = false;
+    const ids = this.pendingAcks;
+    this.pendingAcks = [];
+    this.receiver.send(JSON.stringify({ event: JSON_EVENTS.ack, data: { ids } }));
+  }
+
+  onSenderFrame(data) {
+    const frame = JSON.parse(data);
+    if (frame.event !== JSON_EVENTS.sent) {
+      this.onOtherFrame(frame);
+      return;
+    }
+    this.confirmed++;
+    if (frame.data.status !== STATUS_DELIVERED) this.notDelivered++;
+    const sentAtMicros = parseMessageId(frame.data.id, this.scratch) ? this.scratch.sentAtMicros : 0;
+    this.listener.onConfirmed(this, sentAtMicros);
+  }
+
+  onOtherFrame(frame) {
+    if (frame.event !== JSON_EVENTS.error) {
+      this.unexpected++;
+      return;
+    }
+    this.serverErrors++;
+    if (this.serverErrorSamples.length < KEPT_SERVER_ERRORS) this.serverErrorSamples.push(frame.data);
+  }
+
+  report() {
+    return {
+      sent: this.sent,
+      received: this.checker.received,
+      lost: this.checker.lost(this.sent),
+      outOfOrder: this.checker.outOfOrder,
+      misrouted: this.misrouted,
+      unconfirmed: Math.max(0, this.sent - this.confirmed),
+      notDelivered: this.notDelivered,
+      unexpected: this.unexpected,
+      serverErrors: this.serverErrors,
+      serverErrorSamples: this.serverErrorSamples,
+    };
+  }
+
+  close() {
+    this.sender?.terminate();
+    this.receiver?.terminate();
+  }
+}

@@ -1,0 +1,24 @@
+import { type LogLevel as NestLogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import type { AppConfig, LogLevel } from './config/app-config.js';
+import { GatewayWsAdapter } from './gateway/gateway-ws.adapter.js';
+import { UpgradePolicy } from './gateway/upgrade.policy.js';
+
+const LEVELS: readonly NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Every Nest level at or above `level`. */
+function levelsFrom(level: LogLevel): NestLogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}
+
+/** Builds the application (HTTP on Fastify, WebSocket on `ws`) without listening. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
+    logger: levelsFrom(config.log.level),
+    abortOnError: false,
+  });
+  app.useWebSocketAdapter(new GatewayWsAdapter(app, config, app.get(UpgradePolicy)));
+  return app;
+}

@@ -1,0 +1,101 @@
+import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../connections/close-code.js';
+import { ConnectionPool } from '../connections/connection-pool.service.js';
+import { Connection } from '../connections/connection.js';
+import { isValidUserId } from '../connections/user-id.js';
+import { GatewayMetrics } from '../metrics/gateway.metrics.js';
+import { MessageRouter } from '../routing/message-router.service.js';
+import { SHUTDOWN_CLOSE_GRACE_MS } from './gateway.constants.js';
+import { decodePlainText, encodePlainText } from './plain-text.codec.js';
+import { UpgradePolicy } from './upgrade.policy.js';
+import { upgradeIdentityOf } from './upgrade-identity.js';
+
+/**
+ * Transport glue: turns sockets into `Connection`s, frames into router calls, and owns the
+ * lifecycle (open, close, shutdown). It keeps no state of its own.
+ */
+@WebSocketGateway()
+export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ImGateway.name);
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly router: MessageRouter,
+    private readonly policy: UpgradePolicy,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    const { user, protocol } = upgradeIdentityOf(request);
+    const connection = new Connection(socket, user, protocol, encodePlainText);
+    socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(connection, data, isBinary));
+    socket.on('pong', () => (connection.isAlive = true));
+    socket.once('close', (code: number) => this.onClose(connection, code));
+    this.router.attach(connection);
+    this.metrics.connectionsOpened.inc();
+    this.metrics.connections.labels(protocol).inc();
+    this.logger.log(`Connected: connection ${connection.id} of user ${user} (${protocol})`);
+  }
+
+  /** Stop accepting, then close every connection with 1001 and wait (bounded) for them to go. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.policy.stopAccepting();
+    const closing = [...this.pool.connections()].map((connection) => this.closeGracefully(connection));
+    await Promise.all(closing);
+  }
+
+  private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.metrics.framesDropped.labels('binary').inc();
+      connection.close(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported');
+      return;
+    }
+    try {
+      this.onPlainText(connection, data.toString());
+    } catch (error) {
+      // One bad frame must never take the connection, or the process, down with it.
+      this.logger.warn(`Frame from connection ${connection.id} failed: ${String(error)}`);
+    }
+  }
+
+  private onPlainText(connection: Connection, frame: string): void {
+    const { to, body } = decodePlainText(frame);
+    const recipient = to === '' ? connection.lastRecipient : to;
+    if (recipient === undefined) {
+      this.metrics.framesDropped.labels('no_recipient').inc();
+      this.logger.debug(`Dropped a frame with no recipient from connection ${connection.id}`);
+      return;
+    }
+    if (recipient !== connection.lastRecipient) {
+      if (!isValidUserId(recipient)) {
+        this.metrics.framesDropped.labels('bad_recipient').inc();
+        this.logger.debug(`Dropped a frame with an invalid recipient from connection ${connection.id}`);
+        return;
+      }
+      connection.lastRecipient = recipient;
+    }
+    this.router.send(connection.user, recipient, body);
+  }
+
+  private onClose(connection: Connection, code: number): void {
+    this.router.detach(connection);
+    this.metrics.connections.labels(connection.protocol).dec();
+    const seconds = ((Date.now() - connection.openedAt) / 1000).toFixed(1);
+    this.logger.log(`Disconnected: connection ${connection.id} of user ${connection.user} (code ${code}, ${seconds} s)`);
+  }
+
+  private closeGracefully(connection: Connection): Promise<void> {
+    return new Promise((resolve) => {
+      const socket = connection.socket as WebSocket;
+      const cut = setTimeout(() => socket.terminate(), SHUTDOWN_CLOSE_GRACE_MS);
+      socket.once('close', () => {
+        clearTimeout(cut);
+        resolve();
+      });
+      connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import type { InboxWrite, StoredMessage } from './offline-message.store.js';
+import { OfflineMessageStore } from './offline-message.store.js';
+
+/** Inboxes in process memory: for tests and throwaway setups; a restart loses them. */
+export class MemoryOfflineMessageDriver extends OfflineMessageStore {
+  private readonly inboxes = new Map<string, StoredMessage[]>();
+  private readonly recipientOf = new Map<string, string>();
+
+  async open(): Promise<void> {}
+
+  async write({ append, remove }: InboxWrite): Promise<void> {
+    for (const message of append) this.insert(message);
+    for (const id of remove) this.delete(id);
+  }
+
+  async peek(recipient: string, now: number, limit: number, afterSeq = -1): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = [];
+    for (const message of this.inboxes.get(recipient) ?? []) {
+      if (out.length >= limit) break;
+      if (message.seq > afterSeq && message.expiresAt > now) out.push(message);
+    }
+    return out;
+  }
+
+  async count(recipient: string, now: number): Promise<number> {
+    let n = 0;
+    for (const message of this.inboxes.get(recipient) ?? []) if (message.expiresAt > now) n++;
+    return n;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    let purged = 0;
+    for (const [recipient, inbox] of this.inboxes) {
+      const kept = inbox.filter((m) => m.expiresAt > now);
+      purged += inbox.length - kept.length;
+      for (const m of inbox) if (m.expiresAt <= now) this.recipientOf.delete(m.id);
+      if (kept.length === 0) this.inboxes.delete(recipient);
+      else this.inboxes.set(recipient, kept);
+    }
+    return purged;
+  }
+
+  async close(): Promise<void> {
+    this.inboxes.clear();
+    this.recipientOf.clear();
+  }
+
+  /** Keeps each inbox sorted by seq: a message returned to the inbox lands at its old place. */
+  private insert(message: StoredMessage): void {
+    if (this.recipientOf.has(message.id)) return;
+    this.recipientOf.set(message.id, message.to);
+    let inbox = this.inboxes.get(message.to);
+    if (!inbox) this.inboxes.set(message.to, (inbox = []));
+    let i = inbox.length;
+    while (i > 0 && inbox[i - 1]!.seq > message.seq) i--;
+    inbox.splice(i, 0, message);
+  }
+
+  private delete(id: string): void {
+    const recipient = this.recipientOf.get(id);
+    if (recipient === undefined) return;
+    this.recipientOf.delete(id);
+    const inbox = this.inboxes.get(recipient)!;
+    inbox.splice(inbox.findIndex((m) => m.id === id), 1);
+    if (inbox.length === 0) this.inboxes.delete(recipient);
+  }
+}
