@@ -6,7 +6,6 @@ import { PlainTextPair } from './plain-text.pair.mjs';
 /** Protocols the pair workloads speak. */
 export const PROTOCOLS = Object.freeze(['plain', 'json']);
 
-/** Every pair handshakes at once: 50 pairs are far below any handshake concurrency limit. */
 function createPair(protocol, index, listener) {
   switch (protocol) {
     case 'plain':
@@ -19,6 +18,7 @@ function createPair(protocol, index, listener) {
 }
 
 /**
+ * Opens every pair at once: a few dozen handshakes are far below any concurrency limit.
  * @param {'plain' | 'json'} protocol
  * @param {string} baseUrl
  * @param {number} count
@@ -32,7 +32,10 @@ export async function openPairs(protocol, baseUrl, count, listener) {
   });
 }
 
-/** Totals of every pair's report; serverErrorSamples keeps the first few across pairs. */
+/** Server error frames quoted in a run's report; the rest are only counted. */
+const KEPT_SERVER_ERRORS = 5;
+
+/** Totals of every pair's report. */
 export function sumReports(pairs) {
   const total = {
     sent: 0,
@@ -53,7 +56,7 @@ export function sumReports(pairs) {
       else total[key] += report[key];
     }
   }
-  total.serverErrorSamples = total.serverErrorSamples.slice(0, 5);
+  total.serverErrorSamples = total.serverErrorSamples.slice(0, KEPT_SERVER_ERRORS);
   return total;
 }
 

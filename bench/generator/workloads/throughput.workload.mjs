@@ -1,0 +1,65 @@
+// Closed-loop throughput: every pair keeps `window` messages unconfirmed, and each confirmation
+// lets the pair send one more. The server is the only thing between confirmations, so with enough
+// pairs and window it runs flat out, and delivered messages per second is its capacity.
+import { DRAIN_TIMEOUT_MS } from '../../bench.constants.mjs';
+import { allSettled, closePairs, openPairs, sumReports } from '../pairs/open-pairs.mjs';
+import { between, sample } from '../process-stats.mjs';
+import { sleep, waitUntil } from '../wait.mjs';
+
+/**
+ * @param {{ protocol: 'plain' | 'json', url: string, serverPid: number, pairs: number,
+ *   window: number, warmupSeconds: number, measureSeconds: number }} options
+ */
+export async function runThroughput(options) {
+  const { protocol, url, serverPid, window } = options;
+  let running = true;
+  let delivered = 0;
+  /** Pairs that got confirmations in the current read, refilled together after it. */
+  let refillQueue = [];
+  let refillQueued;
+
+  const refill = () => {
+    const queue = refillQueue;
+    refillQueue = [];
+    for (const pair of queue) {
+      refillQueued[pair.index] = 0;
+      if (running) pair.send(window - (pair.sent - pair.confirmed));
+    }
+  };
+  const listener = {
+    onDelivered() {
+      delivered++;
+    },
+    onConfirmed(pair) {
+      if (refillQueued[pair.index]) return;
+      refillQueued[pair.index] = 1;
+      if (refillQueue.length === 0) queueMicrotask(refill);
+      refillQueue.push(pair);
+    },
+  };
+
+  const pairs = await openPairs(protocol, url, options.pairs, listener);
+  refillQueued = new Uint8Array(pairs.length);
+  for (const pair of pairs) pair.send(window);
+
+  await sleep(options.warmupSeconds * 1000);
+  const start = sample(serverPid);
+  const deliveredAtStart = delivered;
+  await sleep(options.measureSeconds * 1000);
+  const end = sample(serverPid);
+  const deliveredInWindow = delivered - deliveredAtStart;
+  running = false;
+
+  const settled = await waitUntil(() => allSettled(pairs), DRAIN_TIMEOUT_MS);
+  const correctness = sumReports(pairs);
+  closePairs(pairs);
+
+  const measured = between(start, end);
+  return {
+    deliveredPerSecond: deliveredInWindow / measured.seconds,
+    measuredSeconds: measured.seconds,
+    serverCpu: measured.serverCpu,
+    generatorCpu: measured.generatorCpu,
+    correctness: { ...correctness, settled },
+  };
+}

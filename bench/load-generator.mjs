@@ -1,0 +1,88 @@
+// The load generator: drives one workload against one running server and prints one JSON line
+// with the result on stdout. It runs in its own process (pinned to its own core by run.mjs), so
+// the server is measured without the generator's work on its CPU.
+//
+// node bench/load-generator.mjs --workload throughput --protocol plain \
+//   --url ws://127.0.0.1:8080/ws --server-pid 1234 [--warmup 2 --duration 8 ...]
+import { parseArgs } from 'node:util';
+import * as defaults from './bench.constants.mjs';
+import { PROTOCOLS } from './generator/pairs/open-pairs.mjs';
+import { runIdleConnections } from './generator/workloads/idle-connections.workload.mjs';
+import { runLatency } from './generator/workloads/latency.workload.mjs';
+import { runOffline } from './generator/workloads/offline.workload.mjs';
+import { runThroughput } from './generator/workloads/throughput.workload.mjs';
+
+export const WORKLOADS = Object.freeze(['throughput', 'latency', 'idle', 'offline']);
+
+const { values } = parseArgs({
+  options: {
+    workload: { type: 'string' },
+    protocol: { type: 'string', default: 'plain' },
+    url: { type: 'string' },
+    'server-pid': { type: 'string' },
+    warmup: { type: 'string', default: String(defaults.WARMUP_SECONDS) },
+    duration: { type: 'string', default: String(defaults.MEASURE_SECONDS) },
+    pairs: { type: 'string', default: String(defaults.PAIRS) },
+    window: { type: 'string', default: String(defaults.THROUGHPUT_WINDOW) },
+    rate: { type: 'string', default: String(defaults.LATENCY_RATE_PER_SECOND) },
+    connections: { type: 'string', default: String(defaults.IDLE_CONNECTIONS) },
+    concurrency: { type: 'string', default: String(defaults.HANDSHAKE_CONCURRENCY) },
+    'warmup-connections': { type: 'string', default: String(defaults.IDLE_WARMUP_CONNECTIONS) },
+    'settle-ms': { type: 'string', default: String(defaults.RSS_SETTLE_MS) },
+    users: { type: 'string', default: String(defaults.OFFLINE_USERS) },
+    'per-user': { type: 'string', default: String(defaults.OFFLINE_MESSAGES_PER_USER) },
+  },
+});
+
+function required(name) {
+  if (values[name] === undefined) fail(`--${name} is required`);
+  return values[name];
+}
+
+function positiveNumber(name) {
+  const value = Number(values[name]);
+  if (!(value > 0)) fail(`--${name} must be a positive number, got "${values[name]}"`);
+  return value;
+}
+
+function fail(message) {
+  process.stderr.write(`load-generator: ${message}\n`);
+  process.exit(2);
+}
+
+const workload = required('workload');
+const protocol = values.protocol;
+if (!PROTOCOLS.includes(protocol)) fail(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
+const common = { url: required('url'), serverPid: positiveNumber('server-pid') };
+const timing = { warmupSeconds: positiveNumber('warmup'), measureSeconds: positiveNumber('duration') };
+
+function run() {
+  switch (workload) {
+    case 'throughput':
+      return runThroughput({ ...common, ...timing, protocol, pairs: positiveNumber('pairs'), window: positiveNumber('window') });
+    case 'latency':
+      return runLatency({ ...common, ...timing, protocol, pairs: positiveNumber('pairs'), rate: positiveNumber('rate') });
+    case 'idle':
+      return runIdleConnections({
+        ...common,
+        connections: positiveNumber('connections'),
+        concurrency: positiveNumber('concurrency'),
+        warmupConnections: positiveNumber('warmup-connections'),
+        settleMs: positiveNumber('settle-ms'),
+      });
+    case 'offline':
+      return runOffline({
+        ...common,
+        users: positiveNumber('users'),
+        perUser: positiveNumber('per-user'),
+        warmupFraction: defaults.OFFLINE_WARMUP_FRACTION,
+      });
+    default:
+      return fail(`--workload must be one of ${WORKLOADS.join(', ')}, got "${workload}"`);
+  }
+}
+
+const result = await run();
+process.stdout.write(JSON.stringify({ workload, protocol, ...result }) + '\n');
+// Sockets were terminated; exit now rather than wait for their close handshakes to time out.
+process.exit(0);

@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OfflineMessageStore, StoredMessage } from './offline-message.store.js';
+
+const NOW = 1_800_000_000_000;
+
+function message(seq: number, to = 'bob', overrides: Partial<StoredMessage> = {}): StoredMessage {
+  return { id: `m${seq}`, seq, from: 'alice', to, body: `body ${seq}`, ts: NOW, expiresAt: NOW + 60_000, ...overrides };
+}
+
+/**
+ * The behaviour every `OfflineMessageStore` driver must have. `reopen` (for durable drivers)
+ * closes and opens the same storage again.
+ */
+export function describeOfflineStoreContract(
+  name: string,
+  create: () => Promise<{ store: OfflineMessageStore; reopen?: () => Promise<OfflineMessageStore>; cleanup(): Promise<void> }>,
+): void {
+  describe(`OfflineMessageStore contract: ${name}`, () => {
+    let store: OfflineMessageStore;
+    let reopen: (() => Promise<OfflineMessageStore>) | undefined;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, reopen, cleanup } = await create());
+      await store.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('returns a recipient’s messages oldest first, and only theirs', async () => {
+      await store.write({ append: [message(3), message(1), message(10, 'carol', { id: 'c10' }), message(2)], remove: [] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+      expect((await store.peek('carol', NOW, 10)).map((m) => m.to)).toEqual(['carol']);
+      expect(await store.peek('nobody', NOW, 10)).toEqual([]);
+    });
+
+    it('keeps every field', async () => {
+      const m = message(7, 'bob', { body: '消息 | 🙂', clientId: 'c-1' });
+      await store.write({ append: [m, message(8)], remove: [] });
+      const [first, second] = await store.peek('bob', NOW, 10);
+      expect(first).toEqual(m);
+      expect(second!.clientId).toBeUndefined();
+    });
+
+    it('pages with limit and afterSeq', async () => {
+      await store.write({ append: [1, 2, 3, 4, 5].map((s) => message(s)), remove: [] });
+      expect((await store.peek('bob', NOW, 2)).map((m) => m.seq)).toEqual([1, 2]);
+      expect((await store.peek('bob', NOW, 2, 2)).map((m) => m.seq)).toEqual([3, 4]);
+      expect((await store.peek('bob', NOW, 10, 5)).map((m) => m.seq)).toEqual([]);
+    });
+
+    it('removes by id, and ignores unknown ids', async () => {
+      await store.write({ append: [message(1), message(2), message(3)], remove: [] });
+      await store.write({ append: [], remove: ['m2', 'nope'] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm3']);
+      expect(await store.count('bob', NOW)).toBe(2);
+    });
+
+    it('puts a restored message back at its original place, once', async () => {
+      await store.write({ append: [message(1), message(3)], remove: [] });
+      await store.write({ append: [message(2), message(1)], remove: [] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('never returns or counts expired messages, and purges them', async () => {
+      await store.write({ append: [message(1, 'bob', { expiresAt: NOW }), message(2)], remove: [] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2]);
+      expect(await store.count('bob', NOW)).toBe(1);
+      expect(await store.purgeExpired(NOW)).toBe(1);
+      expect(await store.purgeExpired(NOW)).toBe(0);
+      expect(await store.count('bob', NOW + 60_000)).toBe(0);
+    });
+
+    it('applies appends and removals of one write together', async () => {
+      await store.write({ append: [message(1)], remove: [] });
+      await store.write({ append: [message(2)], remove: ['m1'] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2]);
+    });
+
+    it('keeps messages across close and reopen when the driver is durable', async () => {
+      if (!reopen) return;
+      await store.write({ append: [message(1), message(2)], remove: [] });
+      await store.close();
+      store = await reopen();
+      await store.open();
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2]);
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
+import { describeOfflineStoreContract } from './offline-message.store.contract.js';
+import { SqliteOfflineMessageDriver } from './sqlite-offline-message.driver.js';
+
+describeOfflineStoreContract('memory', async () => ({
+  store: new MemoryOfflineMessageDriver(),
+  cleanup: async () => undefined,
+}));
+
+describeOfflineStoreContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'im-gateway-store-'));
+  const path = join(dir, 'sub', 'offline.db');
+  return {
+    store: new SqliteOfflineMessageDriver(path),
+    reopen: async () => new SqliteOfflineMessageDriver(path),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChildGateway } from './support/child-gateway.js';
+import { tempDir } from './support/gateway.js';
+import { sleep, TestClient } from './support/ws-client.js';
+
+describe('the gateway process', () => {
+  const dirs: Array<{ remove(): void }> = [];
+  const running: ChildGateway[] = [];
+  afterEach(async () => {
+    for (const g of running.splice(0)) await g.stop('SIGKILL');
+    for (const d of dirs.splice(0)) d.remove();
+  });
+  const start = async (env: Record<string, string>) => {
+    const g = await ChildGateway.start(env);
+    running.push(g);
+    return g;
+  };
+
+  it.each([
+    ['PORT', 'eighty', 'an integer from 0 to 65535'],
+    ['OFFLINE_STORE', 'postgres', 'one of sqlite, memory'],
+    ['SESSION_POLICY', 'single', 'one of multi, replace'],
+    ['MAX_PAYLOAD_BYTES', '-1', 'an integer'],
+    ['HEARTBEAT_INTERVAL_MS', '10', 'an integer from 100'],
+    ['OFFLINE_TTL_SECONDS', '0', 'an integer from 1'],
+    ['WS_PATH', 'ws', 'a path starting with /'],
+  ])('refuses to boot on %s=%s with exit code 1 and one line naming it', async (name, value, accepts) => {
+    const g = ChildGateway.spawn({ OFFLINE_STORE: 'memory', [name]: value });
+    const exit = await g.exited;
+    expect(exit.code).toBe(1);
+    const lines = g.output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(name);
+    expect(lines[0]).toContain(accepts);
+  });
+
+  it('on SIGTERM closes every connection with 1001 and exits 0 within 10 s', async () => {
+    const g = await start({ OFFLINE_STORE: 'memory' });
+    const clients = await Promise.all(['a', 'b', 'c'].map((u) => TestClient.open(g.wsUrl(u))));
+    const started = Date.now();
+    const exit = await g.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const c of clients) expect((await c.closed()).code).toBe(1001);
+  });
+
+  it('keeps queued messages through kill -9 and a restart on the same SQLite file', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const env = { SQLITE_PATH: `${dir.path}/offline.db` };
+    const first = await start(env);
+    const alice = await TestClient.open(first.wsUrl('alice'));
+    for (let i = 0; i < 100; i++) alice.send(`bob|m${i}`);
+    // A plain-text sender gets no confirmation; give the gateway a moment to commit the batch.
+    await sleep(300);
+    expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
+    const second = await start(env);
+    const bob = await TestClient.open(second.wsUrl('bob'));
+    expect(await bob.waitFor(100)).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    await bob.close();
+  });
+
+  it('closes bad frames with 1003, 1007 and 1009 without error logs or harm to others', async () => {
+    const g = await start({ OFFLINE_STORE: 'memory', MAX_PAYLOAD_BYTES: '1024' });
+    const alice = await TestClient.open(g.wsUrl('alice'));
+    const bob = await TestClient.open(g.wsUrl('bob'));
+
+    const binary = await TestClient.open(g.wsUrl('mallory'));
+    binary.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await binary.closed()).code).toBe(1003);
+
+    const badUtf8 = await TestClient.open(g.wsUrl('mallory'));
+    badUtf8.send(Buffer.from([0x62, 0x6f, 0x62, 0x7c, 0xff, 0xfe]), { binary: false });
+    expect((await badUtf8.closed()).code).toBe(1007);
+
+    const tooBig = await TestClient.open(g.wsUrl('mallory'));
+    tooBig.send(`bob|${'x'.repeat(2_000)}`);
+    expect((await tooBig.closed()).code).toBe(1009);
+
+    alice.send('bob|unharmed');
+    expect(await bob.next()).toBe('unharmed');
+    expect(g.output).not.toMatch(/ERROR/);
+    await alice.close();
+    await bob.close();
+  });
+});
