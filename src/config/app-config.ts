@@ -21,6 +21,7 @@ export abstract class AppConfig {
     readonly maxPayloadBytes: number;
     readonly sessionPolicy: SessionPolicy;
     readonly heartbeatIntervalMs: number;
+    readonly maxInflightPerConnection: number;
   };
   abstract readonly offline: {
     readonly driver: OfflineStoreDriver;

@@ -19,3 +19,5 @@ export const OFFLINE_STORE_DRIVERS = ['sqlite', 'memory'] as const;
 export const SESSION_POLICIES = ['multi', 'replace'] as const;
 export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;
 export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
+/** Unacknowledged messages per connection: keeps a phone draining a huge inbox from drowning (and us with it). */
+export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 256;

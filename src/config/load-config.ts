@@ -31,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
       sessionPolicy: e.SESSION_POLICY,
       heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+      maxInflightPerConnection: e.MAX_INFLIGHT_PER_CONNECTION,
     },
     offline: {
       driver: e.OFFLINE_STORE,

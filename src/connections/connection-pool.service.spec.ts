@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppConfig, SessionPolicy } from '../config/app-config.js';
 import { ConnectionPool } from './connection-pool.service.js';
+import { plainTextOutbound } from '../gateway/plain-text.codec.js';
 import { Connection, type SocketLike } from './connection.js';
 
 const socket = (): SocketLike => ({
@@ -11,7 +12,7 @@ const socket = (): SocketLike => ({
   close: () => undefined,
   terminate: () => undefined,
 });
-const conn = (user: string) => new Connection(socket(), user, 'text', (m) => m.body);
+const conn = (user: string) => new Connection(socket(), user, 'text', plainTextOutbound, 256, { written: () => undefined });
 const pool = (sessionPolicy: SessionPolicy = 'multi') =>
   new ConnectionPool({ ws: { sessionPolicy } } as unknown as AppConfig);
 

@@ -1,4 +1,5 @@
 import type { ImMessage } from '../routing/im-message.js';
+import type { DeliveryStatus, OutboundCodec } from './outbound-codec.js';
 
 export type WireProtocol = 'text' | 'json';
 
@@ -6,14 +7,16 @@ export type WireProtocol = 'text' | 'json';
 export interface SocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: string, cb?: (error?: Error) => void): void;
+  send(data: string, cb?: (error?: Error | null) => void): void;
   ping(): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
 }
 
-/** Turns a routed message into the frame this connection's protocol expects. */
-export type MessageEncoder = (message: ImMessage) => string;
+/** Told when a plain-text connection has written a message it was holding (its only "ack"). */
+export interface WriteListener {
+  written(connection: Connection, message: ImMessage): void;
+}
 
 /** `WebSocket.OPEN` without importing `ws` into the domain. */
 const OPEN = 1;
@@ -21,8 +24,11 @@ const OPEN = 1;
 let nextConnectionId = 1;
 
 /**
- * One live WebSocket of one user. While its offline inbox is being drained, live messages wait in
- * `backlog` so the user sees the older inbox first.
+ * One live WebSocket of one user, and the messages it is responsible for until they settle.
+ *
+ * Order is kept by one rule: a message is written at once only when nothing is waiting ahead of
+ * it; otherwise it waits in `backlog` — behind the offline-inbox drain that runs when the
+ * connection opens, and (JSON protocol) behind a full window of unacknowledged messages.
  */
 export class Connection {
   readonly id = nextConnectionId++;
@@ -31,49 +37,125 @@ export class Connection {
   isAlive = true;
   /** The plain-text protocol's "last recipient" rule. */
   lastRecipient: string | undefined;
+  /**
+   * Held messages written and not yet settled, in write order: awaiting the client's ack (JSON)
+   * or the socket's write callback (plain text).
+   */
+  readonly unacked = new Map<string, ImMessage>();
   private draining = true;
   private backlog: ImMessage[] = [];
+  private backlogHead = 0;
+  private roomWaiter: (() => void) | undefined;
 
   constructor(
     readonly socket: SocketLike,
     readonly user: string,
     readonly protocol: WireProtocol,
-    private readonly encode: MessageEncoder,
+    private readonly codec: OutboundCodec,
+    /** Most unsettled messages at once (MAX_INFLIGHT_PER_CONNECTION). */
+    readonly window: number,
+    private readonly listener: WriteListener,
   ) {}
 
   get isOpen(): boolean {
     return this.socket.readyState === OPEN;
   }
 
-  /** Sends now, or after the inbox drain if one is running. */
-  deliver(message: ImMessage): void {
-    if (this.draining) this.backlog.push(message);
-    else this.write(message);
+  /** JSON connections acknowledge each message; plain-text ones cannot. */
+  get acks(): boolean {
+    return this.protocol === 'json';
   }
 
-  /** Writes a frame; `written` runs once it reached the kernel (or with an error if it never will). */
-  write(message: ImMessage, written?: (error?: Error) => void): void {
-    this.socket.send(this.encode(message), written);
+  get isDraining(): boolean {
+    return this.draining;
   }
 
-  /** Ends the drain: the messages that waited behind it go out in arrival order. */
-  finishDrain(): void {
-    if (!this.draining) return;
-    this.draining = false;
-    const waiting = this.backlog;
-    this.backlog = [];
-    if (!this.isOpen) {
-      this.backlog = waiting;
+  get hasRoom(): boolean {
+    return this.unacked.size < this.window;
+  }
+
+  /** True when a message delivered now would be written at once. */
+  get canWriteNow(): boolean {
+    return !this.draining && this.backlogHead === this.backlog.length && this.hasRoom;
+  }
+
+  /**
+   * Takes responsibility for `message` until it settles: writes it now if nothing is ahead of it,
+   * otherwise it waits its turn.
+   */
+  hold(message: ImMessage): void {
+    if (this.canWriteNow) this.writeHeld(message);
+    else this.backlog.push(message);
+  }
+
+  /** Fire-and-forget write of a plain-text message nobody tracks (the seed's live path). */
+  writeUntracked(message: ImMessage): void {
+    this.socket.send(this.codec.message(message));
+  }
+
+  /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
+  writeHeld(message: ImMessage): void {
+    this.unacked.set(message.id, message);
+    if (this.acks) {
+      this.socket.send(this.codec.message(message));
       return;
     }
-    for (const message of waiting) this.write(message);
+    this.socket.send(this.codec.message(message), (error?: Error | null) => {
+      if (!error && this.unacked.delete(message.id)) {
+        this.afterSettle();
+        this.listener.written(this, message);
+      }
+    });
   }
 
-  /** Messages routed here that were never written; the connection keeps none afterwards. */
-  takeUndelivered(): ImMessage[] {
-    const waiting = this.backlog;
+  /** Sends a protocol frame (an answer, not a message). */
+  sendFrame(frame: string | undefined): void {
+    if (frame !== undefined && this.isOpen) this.socket.send(frame);
+  }
+
+  /** Tells a JSON sender what became of its message `clientId`. */
+  confirm(clientId: string, messageId: string, status: DeliveryStatus): void {
+    this.sendFrame(this.codec.sent(clientId, messageId, status));
+  }
+
+  /** Tells a JSON sender that its queued message `messageId` has now been delivered. */
+  receipt(messageId: string): void {
+    this.sendFrame(this.codec.receipt(messageId));
+  }
+
+  /** Settles an unacknowledged message; answers it, or `undefined` if this connection did not hold it. */
+  acknowledge(id: string): ImMessage | undefined {
+    const message = this.unacked.get(id);
+    if (message === undefined) return undefined;
+    this.unacked.delete(id);
+    this.afterSettle();
+    return message;
+  }
+
+  /** Resolves when the window has room again (or the connection is gone). */
+  room(): Promise<void> {
+    if (this.hasRoom || !this.isOpen) return Promise.resolve();
+    return new Promise((resolve) => (this.roomWaiter = resolve));
+  }
+
+  /** Ends the inbox drain: what waited behind it goes out in order, as the window allows. */
+  finishDrain(): void {
+    this.draining = false;
+    this.pump();
+  }
+
+  /**
+   * Everything this connection held and did not settle: unacknowledged first (they are older),
+   * then the backlog. The connection keeps nothing afterwards.
+   */
+  takeUnsettled(): ImMessage[] {
+    const out = [...this.unacked.values(), ...this.backlog.slice(this.backlogHead)];
+    this.unacked.clear();
     this.backlog = [];
-    return waiting;
+    this.backlogHead = 0;
+    this.roomWaiter?.();
+    this.roomWaiter = undefined;
+    return out;
   }
 
   ping(): void {
@@ -86,5 +168,22 @@ export class Connection {
 
   close(code: number, reason: string): void {
     this.socket.close(code, reason);
+  }
+
+  private afterSettle(): void {
+    this.pump();
+    const waiter = this.roomWaiter;
+    this.roomWaiter = undefined;
+    waiter?.();
+  }
+
+  private pump(): void {
+    while (!this.draining && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
+      this.writeHeld(this.backlog[this.backlogHead++]!);
+    }
+    if (this.backlogHead === this.backlog.length && this.backlogHead > 0) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    }
   }
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { WebSocketServer } from 'ws';
 import type { AppConfig } from '../config/app-config.js';
-import { JSON_SUBPROTOCOL } from './gateway.constants.js';
+import { FRAME_CEILING_FACTOR, JSON_SUBPROTOCOL } from './gateway.constants.js';
 import type { UpgradePolicy } from './upgrade.policy.js';
 
 interface VerifyInfo {
@@ -38,7 +38,7 @@ export class GatewayWsAdapter extends WsAdapter {
     return super.create(port, {
       ...options,
       path: this.config.ws.path,
-      maxPayload: this.config.ws.maxPayloadBytes,
+      maxPayload: this.config.ws.maxPayloadBytes * FRAME_CEILING_FACTOR,
       perMessageDeflate: false,
       clientTracking: false,
       verifyClient: (info: VerifyInfo, done: VerifyCallback) => {

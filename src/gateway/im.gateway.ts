@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { AppConfig } from '../config/app-config.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection } from '../connections/connection.js';
@@ -9,7 +10,9 @@ import { isValidUserId } from '../connections/user-id.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { SHUTDOWN_CLOSE_GRACE_MS } from './gateway.constants.js';
-import { decodePlainText, encodePlainText } from './plain-text.codec.js';
+import { decodeJsonFrame, encodeError, encodePong, jsonOutbound, tooLarge } from './json.codec.js';
+import { decodePlainText, plainTextOutbound } from './plain-text.codec.js';
+import { ErrorCode, ProtocolError } from './protocol-error.js';
 import { UpgradePolicy } from './upgrade.policy.js';
 import { upgradeIdentityOf } from './upgrade-identity.js';
 
@@ -20,17 +23,24 @@ import { upgradeIdentityOf } from './upgrade-identity.js';
 @WebSocketGateway()
 export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown {
   private readonly logger = new Logger(ImGateway.name);
+  private readonly maxPayloadBytes: number;
+  private readonly window: number;
 
   constructor(
     private readonly pool: ConnectionPool,
     private readonly router: MessageRouter,
     private readonly policy: UpgradePolicy,
     private readonly metrics: GatewayMetrics,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.maxPayloadBytes = config.ws.maxPayloadBytes;
+    this.window = config.ws.maxInflightPerConnection;
+  }
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     const { user, protocol } = upgradeIdentityOf(request);
-    const connection = new Connection(socket, user, protocol, encodePlainText);
+    const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
+    const connection = new Connection(socket, user, protocol, codec, this.window, this.router);
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(connection, data, isBinary));
     socket.on('pong', () => (connection.isAlive = true));
     socket.once('close', (code: number) => this.onClose(connection, code));
@@ -54,15 +64,21 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       return;
     }
     try {
-      this.onPlainText(connection, data.toString());
+      if (connection.protocol === 'json') this.onJson(connection, data);
+      else this.onPlainText(connection, data);
     } catch (error) {
       // One bad frame must never take the connection, or the process, down with it.
       this.logger.warn(`Frame from connection ${connection.id} failed: ${String(error)}`);
     }
   }
 
-  private onPlainText(connection: Connection, frame: string): void {
-    const { to, body } = decodePlainText(frame);
+  private onPlainText(connection: Connection, data: Buffer): void {
+    if (data.length > this.maxPayloadBytes) {
+      this.metrics.framesDropped.labels('too_large').inc();
+      connection.close(CloseCode.MESSAGE_TOO_BIG, `frame larger than ${this.maxPayloadBytes} bytes`);
+      return;
+    }
+    const { to, body } = decodePlainText(data.toString());
     const recipient = to === '' ? connection.lastRecipient : to;
     if (recipient === undefined) {
       this.metrics.framesDropped.labels('no_recipient').inc();
@@ -77,7 +93,38 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       }
       connection.lastRecipient = recipient;
     }
-    this.router.send(connection.user, recipient, body);
+    this.router.sendText(connection.user, recipient, body);
+  }
+
+  private onJson(connection: Connection, data: Buffer): void {
+    const text = data.toString();
+    try {
+      if (data.length > this.maxPayloadBytes) throw tooLarge(text, this.maxPayloadBytes);
+      const frame = decodeJsonFrame(text);
+      switch (frame.event) {
+        case 'send':
+          if (!isValidUserId(frame.to)) {
+            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, 'send: "to" is not a valid user id', frame.id);
+          }
+          this.router.sendJson(connection, frame.id, frame.to, frame.body).catch((error: unknown) => {
+            this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
+            connection.sendFrame(
+              encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, 'message not accepted, retry later', frame.id)),
+            );
+          });
+          return;
+        case 'ack':
+          this.router.acknowledge(connection, frame.ids);
+          return;
+        case 'ping':
+          connection.sendFrame(encodePong(Date.now()));
+          return;
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.metrics.framesDropped.labels(error.code.toLowerCase()).inc();
+      connection.sendFrame(encodeError(error));
+    }
   }
 
   private onClose(connection: Connection, code: number): void {

@@ -1,3 +1,5 @@
+import type { OutboundCodec } from '../connections/outbound-codec.js';
+
 /** The seed's separator between recipient and content. */
 export const PLAIN_TEXT_SEPARATOR = '|';
 
@@ -21,3 +23,10 @@ export function decodePlainText(frame: string): PlainTextFrame {
 export function encodePlainText(message: { readonly body: string }): string {
   return message.body;
 }
+
+/** Plain text carries bodies only: no answers, no receipts. */
+export const plainTextOutbound: OutboundCodec = {
+  message: encodePlainText,
+  sent: () => undefined,
+  receipt: () => undefined,
+};

@@ -1,16 +1,26 @@
-import type { InboxWrite, StoredMessage } from './offline-message.store.js';
+import type { InboxWrite, SentRecord, StoredMessage } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
+
+/** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
+const sentKey = (sender: string, clientId: string): string => `${sender}\n${clientId}`;
 
 /** Inboxes in process memory: for tests and throwaway setups; a restart loses them. */
 export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   private readonly inboxes = new Map<string, StoredMessage[]>();
   private readonly recipientOf = new Map<string, string>();
+  private readonly sent = new Map<string, SentRecord>();
 
   async open(): Promise<void> {}
 
-  async write({ append, remove }: InboxWrite): Promise<void> {
+  async write({ append, remove, sent }: InboxWrite): Promise<void> {
     for (const message of append) this.insert(message);
     for (const id of remove) this.delete(id);
+    for (const record of sent) this.sent.set(sentKey(record.sender, record.clientId), record);
+  }
+
+  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
+    const record = this.sent.get(sentKey(sender, clientId));
+    return record && record.expiresAt > now ? record : undefined;
   }
 
   async peek(recipient: string, now: number, limit: number, afterSeq = -1): Promise<StoredMessage[]> {
@@ -37,12 +47,14 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       if (kept.length === 0) this.inboxes.delete(recipient);
       else this.inboxes.set(recipient, kept);
     }
+    for (const [key, record] of this.sent) if (record.expiresAt <= now) this.sent.delete(key);
     return purged;
   }
 
   async close(): Promise<void> {
     this.inboxes.clear();
     this.recipientOf.clear();
+    this.sent.clear();
   }
 
   /** Keeps each inbox sorted by seq: a message returned to the inbox lands at its old place. */

@@ -3,11 +3,12 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../routing/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
-import { OfflineMessageStore, type StoredMessage } from './offline-message.store.js';
+import { OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
 
 interface PendingWrite {
   append: StoredMessage[];
   remove: string[];
+  sent: SentRecord[];
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -19,7 +20,7 @@ function pendingWrite(): PendingWrite {
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   // A plain-text sender has nobody to tell; the failure is logged where the batch is written.
   done.catch(() => undefined);
-  return { append: [], remove: [], done, resolve, reject };
+  return { append: [], remove: [], sent: [], done, resolve, reject };
 }
 
 /**
@@ -62,16 +63,22 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.opened;
   }
 
-  /** Queues `message` for its recipient; resolves once it is durable. */
+  /**
+   * Queues `message` for its recipient (with the sender's record, for a JSON sender) in one
+   * atomic write; resolves once it is durable.
+   */
   enqueue(message: ImMessage): Promise<void> {
     this.pending.append.push({ ...message, expiresAt: message.ts + this.ttlMs });
+    if (message.clientId !== undefined) {
+      this.pending.sent.push({
+        sender: message.from,
+        clientId: message.clientId,
+        messageId: message.id,
+        status: 'queued',
+        expiresAt: message.ts + this.ttlMs,
+      });
+    }
     this.metrics.inboxWrites.inc();
-    return this.schedule();
-  }
-
-  /** Puts messages that were sent but not confirmed back in the inbox, at their original place. */
-  restore(messages: readonly ImMessage[]): Promise<void> {
-    for (const message of messages) this.pending.append.push({ ...message, expiresAt: message.ts + this.ttlMs });
     return this.schedule();
   }
 
@@ -79,6 +86,16 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   remove(ids: readonly string[]): Promise<void> {
     for (const id of ids) this.pending.remove.push(id);
     return this.schedule();
+  }
+
+  /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
+  recordSent(sender: string, clientId: string, messageId: string, status: SentRecord['status']): Promise<void> {
+    this.pending.sent.push({ sender, clientId, messageId, status, expiresAt: Date.now() + this.ttlMs });
+    return this.schedule();
+  }
+
+  findSent(sender: string, clientId: string): Promise<SentRecord | undefined> {
+    return this.store.findSent(sender, clientId, Date.now());
   }
 
   /** Resolves once every write requested so far is committed. */
@@ -124,7 +141,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
         batch.resolve();
       } catch (error) {
         this.logger.error(
-          `Offline inbox write failed (${batch.append.length} messages, ${batch.remove.length} removals): ${String(error)}`,
+          `Offline store write failed (${batch.append.length} messages, ${batch.remove.length} removals, ${batch.sent.length} sent records): ${String(error)}`,
         );
         batch.reject(error);
       }

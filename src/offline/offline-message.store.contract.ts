@@ -30,7 +30,7 @@ export function describeOfflineStoreContract(
     });
 
     it('returns a recipient’s messages oldest first, and only theirs', async () => {
-      await store.write({ append: [message(3), message(1), message(10, 'carol', { id: 'c10' }), message(2)], remove: [] });
+      await store.write({ append: [message(3), message(1), message(10, 'carol', { id: 'c10' }), message(2)], remove: [], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
       expect((await store.peek('carol', NOW, 10)).map((m) => m.to)).toEqual(['carol']);
       expect(await store.peek('nobody', NOW, 10)).toEqual([]);
@@ -38,34 +38,34 @@ export function describeOfflineStoreContract(
 
     it('keeps every field', async () => {
       const m = message(7, 'bob', { body: '消息 | 🙂', clientId: 'c-1' });
-      await store.write({ append: [m, message(8)], remove: [] });
+      await store.write({ append: [m, message(8)], remove: [], sent: [] });
       const [first, second] = await store.peek('bob', NOW, 10);
       expect(first).toEqual(m);
       expect(second!.clientId).toBeUndefined();
     });
 
     it('pages with limit and afterSeq', async () => {
-      await store.write({ append: [1, 2, 3, 4, 5].map((s) => message(s)), remove: [] });
+      await store.write({ append: [1, 2, 3, 4, 5].map((s) => message(s)), remove: [], sent: [] });
       expect((await store.peek('bob', NOW, 2)).map((m) => m.seq)).toEqual([1, 2]);
       expect((await store.peek('bob', NOW, 2, 2)).map((m) => m.seq)).toEqual([3, 4]);
       expect((await store.peek('bob', NOW, 10, 5)).map((m) => m.seq)).toEqual([]);
     });
 
     it('removes by id, and ignores unknown ids', async () => {
-      await store.write({ append: [message(1), message(2), message(3)], remove: [] });
-      await store.write({ append: [], remove: ['m2', 'nope'] });
+      await store.write({ append: [message(1), message(2), message(3)], remove: [], sent: [] });
+      await store.write({ append: [], remove: ['m2', 'nope'], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm3']);
       expect(await store.count('bob', NOW)).toBe(2);
     });
 
     it('puts a restored message back at its original place, once', async () => {
-      await store.write({ append: [message(1), message(3)], remove: [] });
-      await store.write({ append: [message(2), message(1)], remove: [] });
+      await store.write({ append: [message(1), message(3)], remove: [], sent: [] });
+      await store.write({ append: [message(2), message(1)], remove: [], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2, 3]);
     });
 
     it('never returns or counts expired messages, and purges them', async () => {
-      await store.write({ append: [message(1, 'bob', { expiresAt: NOW }), message(2)], remove: [] });
+      await store.write({ append: [message(1, 'bob', { expiresAt: NOW }), message(2)], remove: [], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2]);
       expect(await store.count('bob', NOW)).toBe(1);
       expect(await store.purgeExpired(NOW)).toBe(1);
@@ -74,18 +74,33 @@ export function describeOfflineStoreContract(
     });
 
     it('applies appends and removals of one write together', async () => {
-      await store.write({ append: [message(1)], remove: [] });
-      await store.write({ append: [message(2)], remove: ['m1'] });
+      await store.write({ append: [message(1)], remove: [], sent: [] });
+      await store.write({ append: [message(2)], remove: ['m1'], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2]);
+    });
+
+    it('keeps sent records, updates their status, and forgets them when expired', async () => {
+      const record = { sender: 'alice', clientId: 'c1', messageId: 'x1', status: 'queued' as const, expiresAt: NOW + 10 };
+      await store.write({ append: [], remove: [], sent: [record] });
+      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
+      expect(await store.findSent('alice', 'c2', NOW)).toBeUndefined();
+      expect(await store.findSent('bob', 'c1', NOW)).toBeUndefined();
+      await store.write({ append: [], remove: [], sent: [{ ...record, status: 'delivered' }] });
+      expect((await store.findSent('alice', 'c1', NOW))?.status).toBe('delivered');
+      expect(await store.findSent('alice', 'c1', NOW + 10)).toBeUndefined();
+      await store.purgeExpired(NOW + 10);
+      expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
     });
 
     it('keeps messages across close and reopen when the driver is durable', async () => {
       if (!reopen) return;
-      await store.write({ append: [message(1), message(2)], remove: [] });
+      const record = { sender: 'alice', clientId: 'c1', messageId: 'm1', status: 'queued' as const, expiresAt: NOW + 10 };
+      await store.write({ append: [message(1), message(2)], remove: [], sent: [record] });
       await store.close();
       store = await reopen();
       await store.open();
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2]);
+      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
     });
   });
 }

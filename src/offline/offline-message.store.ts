@@ -5,15 +5,27 @@ export interface StoredMessage extends ImMessage {
   readonly expiresAt: number;
 }
 
-/** One atomic change to the inbox: everything in it is durable together, or none of it is. */
+/** What the gateway answered a JSON sender for one client message id: kept for idempotent resends. */
+export interface SentRecord {
+  readonly sender: string;
+  readonly clientId: string;
+  readonly messageId: string;
+  readonly status: 'queued' | 'delivered';
+  readonly expiresAt: number;
+}
+
+/** One atomic change: everything in it is durable together, or none of it is. */
 export interface InboxWrite {
   readonly append: readonly StoredMessage[];
   readonly remove: readonly string[];
+  /** Inserted or, for an existing (sender, clientId), updated. */
+  readonly sent: readonly SentRecord[];
 }
 
 /**
- * Durable per-user inboxes, ordered by `seq`. Also the DI token: inject `OfflineMessageStore`.
- * Every driver passes `offline-message.store.contract.ts`.
+ * Durable per-user inboxes ordered by `seq`, plus the sent records of JSON senders. Also the DI
+ * token: inject `OfflineMessageStore`. Every driver passes `offline-message.store.contract.ts`.
+ * Reads resolve in the order they were called.
  */
 export abstract class OfflineMessageStore {
   /** Opens the backing storage; nothing else is called before it resolves. */
@@ -24,7 +36,9 @@ export abstract class OfflineMessageStore {
   abstract peek(recipient: string, now: number, limit: number, afterSeq?: number): Promise<StoredMessage[]>;
   /** How many unexpired messages wait for `recipient`. */
   abstract count(recipient: string, now: number): Promise<number>;
-  /** Deletes every message expired at `now`; answers how many. */
+  /** The unexpired sent record of (sender, clientId), if any. */
+  abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
+  /** Deletes every message and sent record expired at `now`; answers how many messages. */
   abstract purgeExpired(now: number): Promise<number>;
   abstract close(): Promise<void>;
 }

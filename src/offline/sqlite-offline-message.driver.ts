@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
-import type { InboxWrite, StoredMessage } from './offline-message.store.js';
+import type { InboxWrite, SentRecord, StoredMessage } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
 
 /** Another process holding a write lock (a backup, an operator's sqlite3 shell) gets this long. */
@@ -21,6 +21,15 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS inbox_by_recipient ON inbox (recipient, seq);
   CREATE INDEX IF NOT EXISTS inbox_by_expiry ON inbox (expires_at);
+  CREATE TABLE IF NOT EXISTS sent (
+    sender     TEXT    NOT NULL,
+    client_id  TEXT    NOT NULL,
+    message_id TEXT    NOT NULL,
+    status     TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS sent_by_expiry ON sent (expires_at);
 `;
 
 interface Row {
@@ -72,11 +81,12 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     db.exec(SCHEMA);
     this.db = db;
     const s = (this.statements = this.prepare(db));
-    this.applyWrite = db.transaction(({ append, remove }: InboxWrite) => {
+    this.applyWrite = db.transaction(({ append, remove, sent }: InboxWrite) => {
       for (const m of append) {
         s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
       }
       for (const id of remove) s.remove.run(id);
+      for (const r of sent) s.upsertSent.run(r.sender, r.clientId, r.messageId, r.status, r.expiresAt);
     });
   }
 
@@ -94,8 +104,18 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return row.n;
   }
 
+  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
+    const row = this.opened().statements!.findSent.get(sender, clientId, now) as
+      | { message_id: string; status: SentRecord['status']; expires_at: number }
+      | undefined;
+    if (!row) return undefined;
+    return { sender, clientId, messageId: row.message_id, status: row.status, expiresAt: row.expires_at };
+  }
+
   async purgeExpired(now: number): Promise<number> {
-    return this.opened().statements!.purge.run(now).changes;
+    const s = this.opened().statements!;
+    s.purgeSent.run(now);
+    return s.purge.run(now).changes;
   }
 
   async close(): Promise<void> {
@@ -120,6 +140,14 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       ),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
       purge: db.prepare('DELETE FROM inbox WHERE expires_at <= ?'),
+      upsertSent: db.prepare(
+        `INSERT INTO sent (sender, client_id, message_id, status, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status`,
+      ),
+      findSent: db.prepare(
+        'SELECT message_id, status, expires_at FROM sent WHERE sender = ? AND client_id = ? AND expires_at > ?',
+      ),
+      purgeSent: db.prepare('DELETE FROM sent WHERE expires_at <= ?'),
     };
   }
 }

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppConfig, SessionPolicy } from '../config/app-config.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
-import { Connection, type SocketLike } from '../connections/connection.js';
+import { Connection, type SocketLike, type WireProtocol } from '../connections/connection.js';
+import { jsonOutbound } from '../gateway/json.codec.js';
+import { plainTextOutbound } from '../gateway/plain-text.codec.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MemoryOfflineMessageDriver } from '../offline/memory-offline-message.driver.js';
 import { OfflineMessageService } from '../offline/offline-message.service.js';
@@ -15,7 +17,7 @@ class StubSocket implements SocketLike {
   send(data: string, cb?: (error?: Error) => void): void {
     if (this.readyState !== 1) return cb?.(new Error('not open'));
     this.frames.push(data);
-    queueMicrotask(() => cb?.());
+    if (cb) queueMicrotask(() => cb());
   }
   ping(): void {}
   close(code?: number, reason?: string): void {
@@ -25,23 +27,34 @@ class StubSocket implements SocketLike {
   terminate(): void {
     this.readyState = 3;
   }
+  /** Parsed JSON frames of one event. */
+  events(event: string): Array<Record<string, unknown>> {
+    return this.frames.map((f) => JSON.parse(f)).filter((f) => f.event === event).map((f) => f.data);
+  }
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
 
-function setup(sessionPolicy: SessionPolicy = 'multi') {
+function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const config = { ws: { sessionPolicy }, offline: { ttlSeconds: 60 } } as unknown as AppConfig;
   const metrics = new GatewayMetrics();
   const offline = new OfflineMessageService(new MemoryOfflineMessageDriver(), metrics, config);
   const pool = new ConnectionPool(config);
   const router = new MessageRouter(pool, offline, metrics);
-  const connect = (user: string) => {
+  const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
-    const connection = new Connection(socket, user, 'text', (m) => m.body);
+    const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
+    const connection = new Connection(socket, user, protocol, codec, window, router);
     router.attach(connection);
     return { socket, connection };
   };
-  return { offline, pool, router, connect };
+  const close = (c: { socket: StubSocket; connection: Connection }) => {
+    c.socket.readyState = 3;
+    router.detach(c.connection);
+  };
+  return { offline, pool, router, connect, close };
 }
 
 describe('MessageRouter', () => {
@@ -51,51 +64,110 @@ describe('MessageRouter', () => {
     await t.offline.onModuleInit();
   });
 
-  it('delivers to a live recipient and answers delivered', async () => {
+  it('writes to a live plain-text recipient at once', async () => {
     const bob = t.connect('bob');
-    await tick();
-    expect(t.router.send('alice', 'bob', 'hi').status).toBe('delivered');
+    await settle();
+    t.router.sendText('alice', 'bob', 'hi');
     expect(bob.socket.frames).toEqual(['hi']);
   });
 
-  it('queues durably for an absent recipient and drains in order on connect', async () => {
-    const r1 = t.router.send('alice', 'bob', 'one');
-    t.router.send('alice', 'bob', 'two');
-    expect(r1.status).toBe('queued');
-    await (r1 as { durable: Promise<void> }).durable;
+  it('queues durably for an absent recipient and drains in order before live messages', async () => {
+    t.router.sendText('alice', 'bob', 'one');
+    t.router.sendText('alice', 'bob', 'two');
+    await t.offline.flushed();
     expect(await t.offline.count('bob')).toBe(2);
     const bob = t.connect('bob');
-    t.router.send('alice', 'bob', 'live');
-    await tick();
-    await tick();
+    t.router.sendText('alice', 'bob', 'live');
+    await settle();
     expect(bob.socket.frames).toEqual(['one', 'two', 'live']);
     await t.offline.flushed();
     expect(await t.offline.count('bob')).toBe(0);
   });
 
   it('returns what a draining connection never wrote to the inbox when it closes', async () => {
-    t.router.send('alice', 'bob', 'queued');
+    t.router.sendText('alice', 'bob', 'queued');
     await t.offline.flushed();
-    const bob = t.connect('bob'); // drain starts, waits for the store
-    t.router.send('alice', 'bob', 'live while draining');
-    bob.socket.readyState = 3;
-    t.router.detach(bob.connection);
-    await tick();
-    await t.offline.flushed();
+    const bob = t.connect('bob'); // the drain waits for the store
+    t.router.sendText('alice', 'bob', 'live while draining');
+    t.close(bob);
+    await settle();
     const left = await t.offline.peek('bob', 10);
     expect(left.map((m) => m.body)).toEqual(['queued', 'live while draining']);
   });
 
-  it('under replace, closes the old connection with 4001 and hands its backlog to the inbox', async () => {
+  it('under replace, closes the old connection with 4001 and hands what it held to the new one', async () => {
     t = setup('replace');
     await t.offline.onModuleInit();
     const old = t.connect('bob');
-    t.router.send('alice', 'bob', 'for the old one'); // waits behind the old drain
+    t.router.sendText('alice', 'bob', 'for the old one'); // waits behind the old drain
     const fresh = t.connect('bob');
     expect(old.socket.closedWith).toEqual({ code: 4001, reason: 'replaced' });
-    await tick();
-    await tick();
+    await settle();
     expect(fresh.socket.frames).toEqual(['for the old one']);
     expect(old.socket.frames).toEqual([]);
+  });
+
+  describe('JSON recipients and senders', () => {
+    it('answers sent delivered only after the recipient acks', async () => {
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      await t.router.sendJson(alice.connection, 'c1', 'bob', 'hello');
+      const [message] = bob.socket.events('message');
+      expect(message).toMatchObject({ from: 'alice', to: 'bob', body: 'hello' });
+      await settle();
+      expect(alice.socket.events('sent')).toEqual([]);
+      t.router.acknowledge(bob.connection, [message!.id as string]);
+      await settle();
+      expect(alice.socket.events('sent')).toEqual([{ id: 'c1', messageId: message!.id, status: 'delivered' }]);
+    });
+
+    it('puts an unacked message back in the inbox when the recipient closes, and tells the sender queued', async () => {
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      await t.router.sendJson(alice.connection, 'c1', 'bob', 'unacked');
+      t.close(bob);
+      await settle();
+      expect((await t.offline.peek('bob', 10)).map((m) => m.body)).toEqual(['unacked']);
+      expect(alice.socket.events('sent')).toMatchObject([{ id: 'c1', status: 'queued' }]);
+      const again = t.connect('bob', 'json');
+      await settle();
+      const [message] = again.socket.events('message');
+      t.router.acknowledge(again.connection, [message!.id as string]);
+      await settle();
+      expect(alice.socket.events('receipt')).toEqual([{ messageId: message!.id, status: 'delivered' }]);
+      expect(await t.offline.count('bob')).toBe(0);
+    });
+
+    it('never creates a second message for a resend of the same client id', async () => {
+      const alice = t.connect('alice', 'json');
+      await settle();
+      await t.router.sendJson(alice.connection, 'c1', 'bob', 'once');
+      await settle();
+      await t.router.sendJson(alice.connection, 'c1', 'bob', 'once');
+      await settle();
+      expect(await t.offline.count('bob')).toBe(1);
+      const sent = alice.socket.events('sent');
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toEqual(sent[1]);
+      expect(sent[0]!.status).toBe('queued');
+    });
+
+    it('keeps at most the window unacked and sends the rest as acks arrive', async () => {
+      t = setup('multi', 3);
+      await t.offline.onModuleInit();
+      for (let i = 0; i < 10; i++) t.router.sendText('alice', 'bob', `m${i}`);
+      await t.offline.flushed();
+      const bob = t.connect('bob', 'json');
+      await settle();
+      let messages = bob.socket.events('message');
+      expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+      t.router.acknowledge(bob.connection, [messages[0]!.id as string]);
+      await settle();
+      messages = bob.socket.events('message');
+      expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3']);
+      expect(bob.connection.unacked.size).toBe(3);
+    });
   });
 });

@@ -1,30 +1,33 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
-import type { Connection } from '../connections/connection.js';
+import type { Connection, WriteListener } from '../connections/connection.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { OfflineMessageService } from '../offline/offline-message.service.js';
+import type { Delivery } from './delivery.js';
 import type { ImMessage } from './im-message.js';
+import { messageIdFor, messageIdFromSeq } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
 
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
 
-export type RouteResult =
-  | { readonly status: 'delivered' }
-  | { readonly status: 'queued'; readonly durable: Promise<void> };
-
-const DELIVERED: RouteResult = Object.freeze({ status: 'delivered' });
-
 /**
- * Decides where each message goes: every live connection of the recipient, or, when there is
- * none, the durable offline inbox. Also owns a connection's arrival (inbox drain first) and
- * departure (what it never wrote goes back to the inbox).
+ * Decides where each message goes — every live connection of the recipient, or the durable
+ * offline inbox — and follows it until it settles:
+ * - a message a connection holds (written and unacknowledged, or waiting behind the drain or
+ *   the in-flight window) is tracked as a `Delivery`;
+ * - the first settlement (a JSON ack, or a plain-text write) makes it delivered: it leaves the
+ *   inbox and a JSON sender hears `sent delivered` or a `receipt`;
+ * - when its last holder closes unsettled it goes to the user's other connections or, with
+ *   none, back to the inbox at its original place.
+ * The seed's live path (plain text to a plain-text connection with nothing ahead) is untracked.
  */
 @Injectable()
-export class MessageRouter {
+export class MessageRouter implements WriteListener {
   private readonly logger = new Logger(MessageRouter.name);
   private readonly sequence = new MessageSequence();
+  private readonly deliveries = new Map<string, Delivery>();
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -32,47 +35,158 @@ export class MessageRouter {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  /** Accepts a message from `from` and routes it. */
-  send(from: string, to: string, body: string): RouteResult {
+  /** A plain-text frame: nobody to answer, so routing is all there is. */
+  sendText(from: string, to: string, body: string): void {
     const seq = this.sequence.next();
-    return this.route({ id: seq.toString(36), seq, from, to, body, ts: Date.now() });
-  }
-
-  route(message: ImMessage): RouteResult {
-    const live = this.pool.connectionsOf(message.to);
-    if (live !== undefined) {
-      for (const connection of live) connection.deliver(message);
-      this.metrics.routedLocal.inc();
-      return DELIVERED;
-    }
-    this.metrics.routedInbox.inc();
-    return { status: 'queued', durable: this.offline.enqueue(message) };
+    this.route({ id: messageIdFromSeq(seq), seq, from, to, body, ts: Date.now() }, undefined);
   }
 
   /**
-   * Registers a new connection and drains its inbox. Live messages that arrive meanwhile wait
-   * behind the drain. Under the `replace` policy the older connections are closed with 4001, and
-   * what they had not written yet returns to the inbox ahead of this drain.
+   * A JSON `send`: idempotent per (sender, client id). A resend of a message still in flight
+   * waits for the same answer; one already answered gets that answer again.
+   */
+  async sendJson(sender: Connection, clientId: string, to: string, body: string): Promise<void> {
+    const id = messageIdFor(sender.user, clientId);
+    if (this.reattach(id, sender)) return;
+    const record = await this.offline.findSent(sender.user, clientId);
+    if (record !== undefined) {
+      sender.confirm(clientId, record.messageId, record.status);
+      return;
+    }
+    if (this.reattach(id, sender)) return;
+    const seq = this.sequence.next();
+    this.route({ id, seq, from: sender.user, to, body, ts: Date.now(), clientId }, sender);
+  }
+
+  /** The client processed these messages. Unknown ids (already settled, or never held here) are ignored. */
+  acknowledge(connection: Connection, ids: readonly string[]): void {
+    for (const id of ids) {
+      if (connection.acknowledge(id) !== undefined) this.settle(id);
+    }
+  }
+
+  /** A plain-text connection wrote out a message it held. */
+  written(_connection: Connection, message: ImMessage): void {
+    this.settle(message.id);
+  }
+
+  /**
+   * Registers a new connection and drains its inbox; live messages wait behind the drain. Under
+   * the `replace` policy the older connections are closed with 4001 and what they held moves to
+   * the new one, behind its drain.
    */
   attach(connection: Connection): void {
     const replaced = this.pool.add(connection);
     for (const old of replaced) {
-      this.returnToInbox(old);
+      this.detach(old);
       old.close(CloseCode.REPLACED, 'replaced');
     }
     void this.drain(connection);
   }
 
-  /** A connection closed: it leaves the pool; messages only it held go back to the inbox. */
+  /** A connection is gone: everything it held and did not settle is handed on. */
   detach(connection: Connection): void {
     this.pool.remove(connection);
-    if (this.pool.connectionsOf(connection.user) === undefined) this.returnToInbox(connection);
-    else connection.takeUndelivered();
+    for (const message of connection.takeUnsettled()) this.release(message);
   }
 
-  private returnToInbox(connection: Connection): void {
-    const undelivered = connection.takeUndelivered();
-    if (undelivered.length > 0) void this.offline.restore(undelivered);
+  private route(message: ImMessage, notify: Connection | undefined): void {
+    const live = this.pool.connectionsOf(message.to);
+    if (live === undefined) {
+      this.queue(message, notify);
+      return;
+    }
+    this.metrics.routedLocal.inc();
+    let delivery: Delivery | undefined;
+    let writtenUntracked = false;
+    for (const connection of live) {
+      if (notify === undefined && !connection.acks && connection.canWriteNow) {
+        connection.writeUntracked(message);
+        writtenUntracked = true;
+        continue;
+      }
+      delivery ??= this.track(message, notify);
+      delivery.holders++;
+      connection.hold(message);
+    }
+    // One device of the user already has it; the others' copies are a courtesy.
+    if (writtenUntracked && delivery !== undefined) delivery.done = true;
+  }
+
+  private queue(message: ImMessage, notify: Connection | undefined): void {
+    this.metrics.routedInbox.inc();
+    const durable = this.offline.enqueue(message);
+    if (notify === undefined) return;
+    durable.then(
+      () => notify.confirm(message.clientId!, message.id, 'queued'),
+      () => undefined, // the sender hears nothing, so its SDK resends; the failure is logged by the store
+    );
+  }
+
+  private track(message: ImMessage, notify: Connection | undefined): Delivery {
+    let delivery = this.deliveries.get(message.id);
+    if (delivery === undefined) {
+      delivery = { message, holders: 0, done: false, fromInbox: false, notify };
+      this.deliveries.set(message.id, delivery);
+    } else if (notify !== undefined) {
+      delivery.notify = notify;
+    }
+    return delivery;
+  }
+
+  /** Points an in-flight message's `sent` answer at the connection that resent it. */
+  private reattach(id: string, sender: Connection): boolean {
+    const delivery = this.deliveries.get(id);
+    if (delivery === undefined || delivery.done) return false;
+    delivery.notify = sender;
+    return true;
+  }
+
+  private settle(id: string): void {
+    const delivery = this.deliveries.get(id);
+    if (delivery === undefined) return;
+    if (--delivery.holders <= 0) this.deliveries.delete(id);
+    if (delivery.done) return;
+    delivery.done = true;
+    this.delivered(delivery);
+  }
+
+  private delivered({ message, fromInbox, notify }: Delivery): void {
+    if (fromInbox) {
+      this.metrics.inboxDeliveries.inc();
+      void this.offline.remove([message.id]);
+    }
+    if (message.clientId === undefined) return;
+    const clientId = message.clientId;
+    this.offline.recordSent(message.from, clientId, message.id, 'delivered').then(
+      () => {
+        notify?.confirm(clientId, message.id, 'delivered');
+        if (!fromInbox) return;
+        for (const connection of this.pool.connectionsOf(message.from) ?? []) {
+          if (connection !== notify) connection.receipt(message.id);
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** The last holder let go without settling: hand the message to the user's other connections, or the inbox. */
+  private release(message: ImMessage): void {
+    const delivery = this.deliveries.get(message.id);
+    if (delivery === undefined) return;
+    if (--delivery.holders > 0) return;
+    this.deliveries.delete(message.id);
+    if (delivery.done || delivery.fromInbox) return;
+    const live = this.pool.connectionsOf(message.to);
+    if (live === undefined) {
+      this.queue(message, delivery.notify);
+      return;
+    }
+    const again = this.track(message, delivery.notify);
+    for (const connection of live) {
+      again.holders++;
+      connection.hold(message);
+    }
   }
 
   private async drain(connection: Connection): Promise<void> {
@@ -80,11 +194,12 @@ export class MessageRouter {
       await this.offline.flushed();
       let afterSeq: number | undefined;
       while (connection.isOpen) {
-        const batch = await this.offline.peek(connection.user, DRAIN_BATCH_SIZE, afterSeq);
+        await connection.room();
+        const room = connection.window - connection.unacked.size;
+        if (!connection.isOpen || room <= 0) continue;
+        const batch = await this.offline.peek(connection.user, Math.min(DRAIN_BATCH_SIZE, room), afterSeq);
         if (batch.length === 0 || !connection.isOpen) break;
-        await this.writeAll(connection, batch);
-        this.metrics.inboxDeliveries.inc(batch.length);
-        void this.offline.remove(batch.map((m) => m.id));
+        for (const message of batch) this.writeFromInbox(connection, message);
         afterSeq = batch[batch.length - 1]!.seq;
       }
     } catch (error) {
@@ -94,12 +209,11 @@ export class MessageRouter {
     }
   }
 
-  /** Resolves once the last frame reached the socket; frames are written in order, so all did. */
-  private writeAll(connection: Connection, batch: readonly ImMessage[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const last = batch.length - 1;
-      for (let i = 0; i < last; i++) connection.write(batch[i]!);
-      connection.write(batch[last]!, (error) => (error ? reject(error) : resolve()));
-    });
+  private writeFromInbox(connection: Connection, message: ImMessage): void {
+    const delivery = this.track(message, undefined);
+    if (delivery.done || connection.unacked.has(message.id)) return;
+    delivery.fromInbox = true;
+    delivery.holders++;
+    connection.writeHeld(message);
   }
 }

@@ -1,0 +1,13 @@
+import type { ImMessage } from '../routing/im-message.js';
+
+export type DeliveryStatus = 'delivered' | 'queued';
+
+/**
+ * How a connection's protocol writes what the server says. Plain text can only carry message
+ * bodies, so it answers `undefined` for the rest and nothing is sent.
+ */
+export interface OutboundCodec {
+  message(message: ImMessage): string;
+  sent(clientId: string, messageId: string, status: DeliveryStatus): string | undefined;
+  receipt(messageId: string): string | undefined;
+}

@@ -1,0 +1,120 @@
+import type { DeliveryStatus, OutboundCodec } from '../connections/outbound-codec.js';
+import type { ImMessage } from '../routing/im-message.js';
+import { ErrorCode, ProtocolError } from './protocol-error.js';
+
+/** Client message ids are the sender's own keys for idempotent resends; 64 fits a UUID with a prefix. */
+export const MAX_CLIENT_ID_CHARS = 64;
+/** One ack covers at most a full in-flight window several times over. */
+export const MAX_ACK_IDS = 1_024;
+/** Server ids are short; anything longer in an ack cannot be one of ours. */
+const MAX_SERVER_ID_CHARS = 128;
+
+export type ClientFrame =
+  | { readonly event: 'send'; readonly id: string; readonly to: string; readonly body: string }
+  | { readonly event: 'ack'; readonly ids: readonly string[] }
+  | { readonly event: 'ping' };
+
+
+const has = Object.prototype.hasOwnProperty;
+
+function bad(message: string, id?: string): ProtocolError {
+  return new ProtocolError(ErrorCode.BAD_FRAME, message, id);
+}
+
+/** The client id of a frame, if it has a usable one, for error answers. */
+function clientIdOf(data: Record<string, unknown>): string | undefined {
+  const id = data.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CLIENT_ID_CHARS ? id : undefined;
+}
+
+/**
+ * Parses and validates one JSON-protocol frame (`{"event": ..., "data": {...}}`). Throws a
+ * `ProtocolError` with a stable code; never anything else. Unknown extra fields are ignored.
+ */
+export function decodeJsonFrame(text: string): ClientFrame {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    throw bad('frame is not valid JSON');
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+    throw bad('frame must be a JSON object {"event", "data"}');
+  }
+  const { event, data = {} } = frame as { event?: unknown; data?: unknown };
+  if (typeof event !== 'string') throw bad('"event" must be a string');
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('"data" must be an object');
+  const fields = data as Record<string, unknown>;
+  switch (event) {
+    case 'send':
+      return decodeSend(fields);
+    case 'ack':
+      return decodeAck(fields);
+    case 'ping':
+      return { event: 'ping' };
+    default:
+      throw new ProtocolError(ErrorCode.UNKNOWN_EVENT, `unknown event (accepted: send, ack, ping)`);
+  }
+}
+
+function decodeSend(data: Record<string, unknown>): ClientFrame {
+  const { id, to, body } = data;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CLIENT_ID_CHARS) {
+    throw bad(`send: "id" must be a string of 1-${MAX_CLIENT_ID_CHARS} characters`);
+  }
+  if (typeof to !== 'string') throw bad('send: "to" must be a string', id);
+  if (typeof body !== 'string') throw bad('send: "body" must be a string', id);
+  return { event: 'send', id, to, body };
+}
+
+function decodeAck(data: Record<string, unknown>): ClientFrame {
+  const ids = has.call(data, 'ids') ? data.ids : undefined;
+  if (!Array.isArray(ids)) throw bad('ack: "ids" must be an array of message ids');
+  if (ids.length > MAX_ACK_IDS) {
+    throw new ProtocolError(ErrorCode.TOO_LARGE, `ack: at most ${MAX_ACK_IDS} ids per frame`);
+  }
+  for (const id of ids) {
+    if (typeof id !== 'string' || id.length > MAX_SERVER_ID_CHARS) throw bad('ack: every id must be a message id string');
+  }
+  return { event: 'ack', ids: ids as string[] };
+}
+
+/** The best `error` answer for a frame over the size limit: with its client id when readable. */
+export function tooLarge(text: string, limit: number): ProtocolError {
+  let id: string | undefined;
+  try {
+    const frame = JSON.parse(text) as { data?: Record<string, unknown> };
+    if (frame && typeof frame.data === 'object' && frame.data !== null) id = clientIdOf(frame.data);
+  } catch {
+    // no id to report
+  }
+  return new ProtocolError(ErrorCode.TOO_LARGE, `frame is larger than ${limit} bytes`, id);
+}
+
+export function encodeMessage(message: ImMessage): string {
+  return JSON.stringify({
+    event: 'message',
+    data: { id: message.id, from: message.from, to: message.to, body: message.body, ts: message.ts },
+  });
+}
+
+export function encodeSent(clientId: string, messageId: string, status: DeliveryStatus): string {
+  return JSON.stringify({ event: 'sent', data: { id: clientId, messageId, status } });
+}
+
+export function encodeReceipt(messageId: string): string {
+  return JSON.stringify({ event: 'receipt', data: { messageId, status: 'delivered' } });
+}
+
+export function encodePong(ts: number): string {
+  return JSON.stringify({ event: 'pong', data: { ts } });
+}
+
+export function encodeError(error: ProtocolError): string {
+  const data = error.id === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, id: error.id };
+  return JSON.stringify({ event: 'error', data });
+}
+
+export const jsonOutbound: OutboundCodec = { message: encodeMessage, sent: encodeSent, receipt: encodeReceipt };

@@ -1,0 +1,15 @@
+import type { Connection } from '../connections/connection.js';
+import type { ImMessage } from './im-message.js';
+
+/** A message some connections hold and none has settled yet (or just settled). */
+export interface Delivery {
+  readonly message: ImMessage;
+  /** Connections that hold it: written and unsettled, or waiting in their backlog. */
+  holders: number;
+  /** A recipient connection acked it (JSON) or wrote it out (plain text). */
+  done: boolean;
+  /** It also sits in the inbox: remove it there once delivered; nothing to restore if not. */
+  fromInbox: boolean;
+  /** The JSON connection waiting for this message's `sent` answer. */
+  notify: Connection | undefined;
+}
