@@ -1,0 +1,56 @@
+import { TestClient } from './ws-client.js';
+
+export interface Frame {
+  readonly event: string;
+  readonly data: Record<string, any>;
+}
+
+/** A real `ws` client speaking the JSON protocol (`im.v1.json`), with helpers to read frames by event. */
+export class JsonClient {
+  private cursor = 0;
+
+  private constructor(readonly raw: TestClient) {}
+
+  static async open(url: string): Promise<JsonClient> {
+    return new JsonClient(await TestClient.open(url, { protocols: ['im.v1.json'] }));
+  }
+
+  get frames(): Frame[] {
+    return this.raw.received.map((f) => JSON.parse(f) as Frame);
+  }
+
+  emit(event: string, data: unknown): void {
+    this.raw.send(JSON.stringify({ event, data }));
+  }
+
+  send(id: string, to: string, body: string): void {
+    this.emit('send', { id, to, body });
+  }
+
+  ack(...ids: string[]): void {
+    this.emit('ack', { ids });
+  }
+
+  /** The next frame of `event` (skipping none: frames of other events before it are consumed too). */
+  async next(event: string): Promise<Frame['data']> {
+    for (;;) {
+      const raw = await this.raw.waitFor(this.cursor + 1);
+      const frame = JSON.parse(raw[this.cursor++]!) as Frame;
+      if (frame.event === event) return frame.data;
+    }
+  }
+
+  /** Waits until `count` frames of `event` have arrived; answers their data. */
+  async all(event: string, count: number): Promise<Array<Frame['data']>> {
+    for (let n = this.raw.received.length + 1; this.of(event).length < count; n++) await this.raw.waitFor(n);
+    return this.of(event);
+  }
+
+  of(event: string): Array<Frame['data']> {
+    return this.frames.filter((f) => f.event === event).map((f) => f.data);
+  }
+
+  close(): Promise<void> {
+    return this.raw.close();
+  }
+}
