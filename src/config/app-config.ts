@@ -1,4 +1,6 @@
 import type {
+  AUTH_MODES,
+  LOG_FORMATS,
   LOG_LEVELS,
   OFFLINE_STORE_DRIVERS,
   SESSION_POLICIES,
@@ -9,6 +11,14 @@ export type OfflineStoreDriver = (typeof OFFLINE_STORE_DRIVERS)[number];
 export type SessionPolicy = (typeof SESSION_POLICIES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
+export type AuthMode = (typeof AUTH_MODES)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Where the JWT verification key comes from; exactly one. */
+export type JwtKeySource =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'publicKey'; readonly pem: string }
+  | { readonly kind: 'jwksFile'; readonly path: string };
 
 /**
  * The validated configuration, grouped by concern. It is also the DI token: inject `AppConfig`.
@@ -29,5 +39,28 @@ export abstract class AppConfig {
     readonly sqliteSynchronous: SqliteSynchronous;
     readonly ttlSeconds: number;
   };
-  abstract readonly log: { readonly level: LogLevel };
+  abstract readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  abstract readonly production: boolean;
+  abstract readonly auth: {
+    readonly mode: AuthMode;
+    readonly jwt?: {
+      readonly key: JwtKeySource;
+      readonly issuer?: string;
+      readonly audience?: string;
+      readonly clockSkewSeconds: number;
+    };
+    /** `undefined` = any origin (`*`). */
+    readonly allowedOrigins?: readonly string[];
+  };
+  abstract readonly limits: {
+    readonly ratePerSecond: number;
+    readonly rateBurst: number;
+    readonly rateCloseAfterSeconds: number;
+    readonly maxConnectionsPerUser: number;
+    readonly maxConnections: number;
+    readonly inboxMaxMessages: number;
+    readonly slowConsumerBytes: number;
+  };
+  abstract readonly admin: { readonly token?: string };
+  abstract readonly shutdown: { readonly drainMs: number };
 }

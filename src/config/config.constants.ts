@@ -21,3 +21,23 @@ export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;
 export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
 /** Unacknowledged messages per connection: keeps a phone draining a huge inbox from drowning (and us with it). */
 export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 256;
+/** A chatty human types a few messages a second; 50/s with bursts of 100 leaves room for apps and stops floods. */
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 50;
+export const DEFAULT_RATE_LIMIT_BURST = 100;
+/** A plain-text client over the limit this long is misbehaving, not bursting: close it (1008). */
+export const DEFAULT_RATE_LIMIT_CLOSE_AFTER_SECONDS = 10;
+/** Phones, tablets, laptops and a few browser tabs; more is a script or a leak. */
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
+/** Per process: ~7 KB each stays far below a container's memory, and below the open-file limit. */
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+/** Per user: a backlog nobody reads beyond this is abuse or a dead account; never evict silently. */
+export const DEFAULT_INBOX_MAX_MESSAGES = 10_000;
+/** Unsent bytes a connection may pile up before it counts as a slow consumer (closed with 1013). */
+export const DEFAULT_SLOW_CONSUMER_BYTES = 4 * 1024 * 1024;
+/** Tokens expire on clocks that drift; 30 s is the usual allowance. */
+export const DEFAULT_JWT_CLOCK_SKEW_SECONDS = 30;
+/** Long enough for a load balancer to notice /health/ready is 503 and stop sending new clients. */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 5_000;
+
+export const AUTH_MODES = ['query', 'jwt'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;

@@ -1,5 +1,16 @@
 import { z } from 'zod';
 import {
+  AUTH_MODES,
+  DEFAULT_INBOX_MAX_MESSAGES,
+  DEFAULT_JWT_CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_USER,
+  DEFAULT_RATE_LIMIT_BURST,
+  DEFAULT_RATE_LIMIT_CLOSE_AFTER_SECONDS,
+  DEFAULT_RATE_LIMIT_PER_SECOND,
+  DEFAULT_SHUTDOWN_DRAIN_MS,
+  DEFAULT_SLOW_CONSUMER_BYTES,
+  LOG_FORMATS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HOST,
   DEFAULT_MAX_INFLIGHT_PER_CONNECTION,
@@ -34,6 +45,31 @@ function nonEmpty(fallback: string) {
   return z.string().trim().min(1, { message: 'a non-empty string' }).default(fallback);
 }
 
+function optional() {
+  return z.string().trim().min(1, { message: 'a non-empty string' }).optional();
+}
+
+function flag() {
+  return z
+    .enum(['true', 'false', '1', '0'], { message: 'true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(false);
+}
+
+/** Comma-separated origins, or `*`; each origin is scheme://host[:port] as browsers send it. */
+function origins() {
+  return z
+    .string()
+    .trim()
+    .transform((v) => v.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''))
+    .pipe(
+      z
+        .array(z.string().regex(/^(\*|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/i))
+        .min(1, { message: 'a comma-separated list of origins (https://app.example.com) or *' }),
+    )
+    .optional();
+}
+
 /** The flat environment, exactly as operators write it. */
 export const envSchema = z.object({
   PORT: integer(0, 65_535, DEFAULT_PORT),
@@ -50,6 +86,26 @@ export const envSchema = z.object({
   MAX_INFLIGHT_PER_CONNECTION: integer(1, 65_536, DEFAULT_MAX_INFLIGHT_PER_CONNECTION),
   SESSION_POLICY: oneOf(SESSION_POLICIES, 'multi'),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'log'),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { message: `one of ${LOG_FORMATS.join(', ')}` }).optional(),
+  NODE_ENV: z.string().trim().optional(),
+  AUTH_MODE: z.enum(AUTH_MODES, { message: `one of ${AUTH_MODES.join(', ')}` }).optional(),
+  ALLOW_INSECURE_AUTH: flag(),
+  JWT_SECRET: z.string().min(32, { message: 'a secret of at least 32 characters (HS256)' }).optional(),
+  JWT_PUBLIC_KEY: optional(),
+  JWT_JWKS_FILE: optional(),
+  JWT_ISSUER: optional(),
+  JWT_AUDIENCE: optional(),
+  JWT_CLOCK_SKEW_SECONDS: integer(0, 3_600, DEFAULT_JWT_CLOCK_SKEW_SECONDS),
+  ALLOWED_ORIGINS: origins(),
+  RATE_LIMIT_PER_SECOND: integer(1, 1_000_000_000, DEFAULT_RATE_LIMIT_PER_SECOND),
+  RATE_LIMIT_BURST: integer(1, 1_000_000_000, DEFAULT_RATE_LIMIT_BURST),
+  RATE_LIMIT_CLOSE_AFTER_SECONDS: integer(1, 3_600, DEFAULT_RATE_LIMIT_CLOSE_AFTER_SECONDS),
+  MAX_CONNECTIONS_PER_USER: integer(1, 1_000_000, DEFAULT_MAX_CONNECTIONS_PER_USER),
+  MAX_CONNECTIONS: integer(1, 10_000_000, DEFAULT_MAX_CONNECTIONS),
+  INBOX_MAX_MESSAGES: integer(1, 100_000_000, DEFAULT_INBOX_MAX_MESSAGES),
+  SLOW_CONSUMER_BYTES: integer(1_024, 1_073_741_824, DEFAULT_SLOW_CONSUMER_BYTES),
+  ADMIN_TOKEN: z.string().min(16, { message: 'a token of at least 16 characters' }).optional(),
+  SHUTDOWN_DRAIN_MS: integer(0, 60_000, DEFAULT_SHUTDOWN_DRAIN_MS),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,5 @@
-import { AppConfig } from './app-config.js';
-import { envSchema } from './env.schema.js';
+import type { AppConfig, JwtKeySource } from './app-config.js';
+import { type Env, envSchema } from './env.schema.js';
 
 /** A configuration problem, worded for the operator: one line naming the variable. */
 export class ConfigError extends Error {
@@ -24,6 +24,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: expected ${issue.message}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const authMode = e.AUTH_MODE ?? (production ? 'jwt' : 'query');
+  if (production && authMode === 'query' && !e.ALLOW_INSECURE_AUTH) {
+    throw new ConfigError(
+      'Invalid AUTH_MODE="query" with NODE_ENV=production: anyone could connect as anyone; use AUTH_MODE=jwt or set ALLOW_INSECURE_AUTH=true',
+    );
+  }
+  if (production && e.ALLOWED_ORIGINS === undefined) {
+    throw new ConfigError('Missing ALLOWED_ORIGINS: required with NODE_ENV=production (comma-separated origins, or *)');
+  }
+  const origins = e.ALLOWED_ORIGINS;
   return {
     http: { port: e.PORT, host: e.HOST },
     ws: {
@@ -39,6 +50,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
       ttlSeconds: e.OFFLINE_TTL_SECONDS,
     },
-    log: { level: e.LOG_LEVEL },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (production ? 'json' : 'pretty') },
+    production,
+    auth: {
+      mode: authMode,
+      jwt: authMode === 'jwt' ? { ...jwtKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS } : undefined,
+      allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
+    },
+    limits: {
+      ratePerSecond: e.RATE_LIMIT_PER_SECOND,
+      rateBurst: e.RATE_LIMIT_BURST,
+      rateCloseAfterSeconds: e.RATE_LIMIT_CLOSE_AFTER_SECONDS,
+      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      maxConnections: e.MAX_CONNECTIONS,
+      inboxMaxMessages: e.INBOX_MAX_MESSAGES,
+      slowConsumerBytes: e.SLOW_CONSUMER_BYTES,
+    },
+    admin: { token: e.ADMIN_TOKEN },
+    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
   };
+}
+
+/** AUTH_MODE=jwt needs exactly one key source. */
+function jwtKey(e: Env): { key: JwtKeySource } {
+  const sources = [
+    e.JWT_SECRET !== undefined && { kind: 'secret' as const, secret: e.JWT_SECRET },
+    e.JWT_PUBLIC_KEY !== undefined && { kind: 'publicKey' as const, pem: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') },
+    e.JWT_JWKS_FILE !== undefined && { kind: 'jwksFile' as const, path: e.JWT_JWKS_FILE },
+  ].filter((s) => s !== false);
+  if (sources.length !== 1) {
+    throw new ConfigError(
+      'Invalid JWT_SECRET / JWT_PUBLIC_KEY / JWT_JWKS_FILE: AUTH_MODE=jwt needs exactly one of them',
+    );
+  }
+  return { key: sources[0]! };
 }

@@ -1,5 +1,5 @@
 import type { ImMessage } from '../routing/im-message.js';
-import type { DeliveryStatus, OutboundCodec } from './outbound-codec.js';
+import type { DeliveryStatus, OutboundCodec, SendListener } from './outbound-codec.js';
 
 export type WireProtocol = 'text' | 'json';
 
@@ -30,7 +30,7 @@ let nextConnectionId = 1;
  * it; otherwise it waits in `backlog` — behind the offline-inbox drain that runs when the
  * connection opens, and (JSON protocol) behind a full window of unacknowledged messages.
  */
-export class Connection {
+export class Connection implements SendListener {
   readonly id = nextConnectionId++;
   readonly openedAt = Date.now();
   /** Cleared on every heartbeat ping, set again by the pong. */

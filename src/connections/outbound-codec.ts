@@ -11,3 +11,8 @@ export interface OutboundCodec {
   sent(clientId: string, messageId: string, status: DeliveryStatus): string | undefined;
   receipt(messageId: string): string | undefined;
 }
+
+/** Whoever waits for the outcome of a send: a JSON connection, or an admin API request. */
+export interface SendListener {
+  confirm(clientId: string, messageId: string, status: DeliveryStatus): void;
+}

@@ -106,7 +106,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
           if (!isValidUserId(frame.to)) {
             throw new ProtocolError(ErrorCode.BAD_RECIPIENT, 'send: "to" is not a valid user id', frame.id);
           }
-          this.router.sendJson(connection, frame.id, frame.to, frame.body).catch((error: unknown) => {
+          this.router.sendTracked(connection.user, frame.id, frame.to, frame.body, connection).catch((error: unknown) => {
             this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
             connection.sendFrame(
               encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, 'message not accepted, retry later', frame.id)),

@@ -1,4 +1,4 @@
-import type { Connection } from '../connections/connection.js';
+import type { SendListener } from '../connections/outbound-codec.js';
 import type { ImMessage } from './im-message.js';
 
 /** A message some connections hold and none has settled yet (or just settled). */
@@ -10,6 +10,6 @@ export interface Delivery {
   done: boolean;
   /** It also sits in the inbox: remove it there once delivered; nothing to restore if not. */
   fromInbox: boolean;
-  /** The JSON connection waiting for this message's `sent` answer. */
-  notify: Connection | undefined;
+  /** Who waits for this message's `sent` answer. */
+  notify: SendListener | undefined;
 }

@@ -112,7 +112,7 @@ describe('MessageRouter', () => {
       const alice = t.connect('alice', 'json');
       const bob = t.connect('bob', 'json');
       await settle();
-      await t.router.sendJson(alice.connection, 'c1', 'bob', 'hello');
+      await t.router.sendTracked('alice', 'c1', 'bob', 'hello', alice.connection);
       const [message] = bob.socket.events('message');
       expect(message).toMatchObject({ from: 'alice', to: 'bob', body: 'hello' });
       await settle();
@@ -126,7 +126,7 @@ describe('MessageRouter', () => {
       const alice = t.connect('alice', 'json');
       const bob = t.connect('bob', 'json');
       await settle();
-      await t.router.sendJson(alice.connection, 'c1', 'bob', 'unacked');
+      await t.router.sendTracked('alice', 'c1', 'bob', 'unacked', alice.connection);
       t.close(bob);
       await settle();
       expect((await t.offline.peek('bob', 10)).map((m) => m.body)).toEqual(['unacked']);
@@ -143,9 +143,9 @@ describe('MessageRouter', () => {
     it('never creates a second message for a resend of the same client id', async () => {
       const alice = t.connect('alice', 'json');
       await settle();
-      await t.router.sendJson(alice.connection, 'c1', 'bob', 'once');
+      await t.router.sendTracked('alice', 'c1', 'bob', 'once', alice.connection);
       await settle();
-      await t.router.sendJson(alice.connection, 'c1', 'bob', 'once');
+      await t.router.sendTracked('alice', 'c1', 'bob', 'once', alice.connection);
       await settle();
       expect(await t.offline.count('bob')).toBe(1);
       const sent = alice.socket.events('sent');

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection, WriteListener } from '../connections/connection.js';
+import type { SendListener } from '../connections/outbound-codec.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { OfflineMessageService } from '../offline/offline-message.service.js';
 import type { Delivery } from './delivery.js';
@@ -42,20 +43,21 @@ export class MessageRouter implements WriteListener {
   }
 
   /**
-   * A JSON `send`: idempotent per (sender, client id). A resend of a message still in flight
-   * waits for the same answer; one already answered gets that answer again.
+   * A send with a client id (JSON protocol, admin API): idempotent per (from, client id). A
+   * resend of a message still in flight waits for the same answer; one already answered gets that
+   * answer again. `listener` hears `queued` or `delivered`.
    */
-  async sendJson(sender: Connection, clientId: string, to: string, body: string): Promise<void> {
-    const id = messageIdFor(sender.user, clientId);
-    if (this.reattach(id, sender)) return;
-    const record = await this.offline.findSent(sender.user, clientId);
+  async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
+    const id = messageIdFor(from, clientId);
+    if (this.reattach(id, listener)) return;
+    const record = await this.offline.findSent(from, clientId);
     if (record !== undefined) {
-      sender.confirm(clientId, record.messageId, record.status);
+      listener.confirm(clientId, record.messageId, record.status);
       return;
     }
-    if (this.reattach(id, sender)) return;
+    if (this.reattach(id, listener)) return;
     const seq = this.sequence.next();
-    this.route({ id, seq, from: sender.user, to, body, ts: Date.now(), clientId }, sender);
+    this.route({ id, seq, from, to, body, ts: Date.now(), clientId }, listener);
   }
 
   /** The client processed these messages. Unknown ids (already settled, or never held here) are ignored. */
@@ -90,7 +92,7 @@ export class MessageRouter implements WriteListener {
     for (const message of connection.takeUnsettled()) this.release(message);
   }
 
-  private route(message: ImMessage, notify: Connection | undefined): void {
+  private route(message: ImMessage, notify: SendListener | undefined): void {
     const live = this.pool.connectionsOf(message.to);
     if (live === undefined) {
       this.queue(message, notify);
@@ -113,7 +115,7 @@ export class MessageRouter implements WriteListener {
     if (writtenUntracked && delivery !== undefined) delivery.done = true;
   }
 
-  private queue(message: ImMessage, notify: Connection | undefined): void {
+  private queue(message: ImMessage, notify: SendListener | undefined): void {
     this.metrics.routedInbox.inc();
     const durable = this.offline.enqueue(message);
     if (notify === undefined) return;
@@ -123,7 +125,7 @@ export class MessageRouter implements WriteListener {
     );
   }
 
-  private track(message: ImMessage, notify: Connection | undefined): Delivery {
+  private track(message: ImMessage, notify: SendListener | undefined): Delivery {
     let delivery = this.deliveries.get(message.id);
     if (delivery === undefined) {
       delivery = { message, holders: 0, done: false, fromInbox: false, notify };
@@ -135,10 +137,10 @@ export class MessageRouter implements WriteListener {
   }
 
   /** Points an in-flight message's `sent` answer at the connection that resent it. */
-  private reattach(id: string, sender: Connection): boolean {
+  private reattach(id: string, listener: SendListener): boolean {
     const delivery = this.deliveries.get(id);
     if (delivery === undefined || delivery.done) return false;
-    delivery.notify = sender;
+    delivery.notify = listener;
     return true;
   }
 
