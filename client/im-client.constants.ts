@@ -32,7 +32,7 @@ export const CloseCode = {
   TokenExpired: 4401,
 } as const;
 
-/** `readyState` of an open socket in the WebSocket standard; implementations differ in where they expose the constant. */
+/** `readyState` of an open socket; implementations expose this standard constant in different places. */
 export const READY_STATE_OPEN = 1;
 
 /** First reconnect comes soon after a blip, yet never in a tight loop. */

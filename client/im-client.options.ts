@@ -87,13 +87,12 @@ export function resolveOptions(options: ImClientOptions): ResolvedOptions {
     pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs, DEFAULT_PING_INTERVAL_MS),
     pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, DEFAULT_PING_TIMEOUT_MS),
     dedupCapacity,
-    sendTimeoutMs:
-      options.sendTimeoutMs === undefined ? undefined : positive('sendTimeoutMs', options.sendTimeoutMs, 0),
+    sendTimeoutMs: positive('sendTimeoutMs', options.sendTimeoutMs, undefined),
   };
 }
 
 function checkUrl(url: unknown): string {
-  if (typeof url !== 'string') fail('url', 'must be a ws:// or wss:// URL', url);
+  if (typeof url !== 'string') fail('url', 'must be a ws:// or wss:// URL', typeof url);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -117,16 +116,16 @@ function checkCredentials(options: ImClientOptions): Credentials {
 }
 
 function checkWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor {
-  const WebSocket = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  const WebSocket: unknown = given ?? (globalThis as { WebSocket?: unknown }).WebSocket;
   if (typeof WebSocket !== 'function') {
     throw new TypeError(
       'ImClient: no WebSocket implementation found; pass the WebSocket option (in Node: `import WebSocket from "ws"`)',
     );
   }
-  return WebSocket;
+  return WebSocket as WebSocketConstructor;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function positive<F extends number | undefined>(name: string, value: number | undefined, fallback: F): number | F {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(name, 'must be a positive number', value);

@@ -5,9 +5,15 @@ export const ServerErrorCode = {
   UnknownEvent: 'UNKNOWN_EVENT',
   TooLarge: 'TOO_LARGE',
   InboxFull: 'INBOX_FULL',
-  /** The one code that means "try again later": a rate-limited send stays in the outbox. */
   RateLimited: 'RATE_LIMITED',
+  StoreUnavailable: 'STORE_UNAVAILABLE',
 } as const;
+
+/** The server stored nothing but asks for the same send later, so the send stays in the outbox. */
+export const RETRYABLE_SEND_ERROR_CODES: ReadonlySet<string> = new Set([
+  ServerErrorCode.RateLimited,
+  ServerErrorCode.StoreUnavailable,
+]);
 
 /** Codes raised by the client itself. */
 export const LocalErrorCode = {

@@ -6,6 +6,12 @@ import type { AppConfig, LogLevel } from './config/app-config.js';
 import { GatewayWsAdapter } from './gateway/gateway-ws.adapter.js';
 import { UpgradePolicy } from './gateway/upgrade.policy.js';
 
+/**
+ * An upgrade whose headers have not all arrived by then is dropped: slowloris costs us a socket
+ * each. Header size is bounded by Node's own limit (16 KiB, answered with 431).
+ */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 const LEVELS: readonly NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Every Nest level at or above `level`. */
@@ -20,5 +26,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   app.useWebSocketAdapter(new GatewayWsAdapter(app, config, app.get(UpgradePolicy)));
+  const server = app.getHttpServer();
+  server.headersTimeout = HANDSHAKE_TIMEOUT_MS;
+  server.requestTimeout = HANDSHAKE_TIMEOUT_MS;
   return app;
 }

@@ -12,7 +12,8 @@ const socket = (): SocketLike => ({
   close: () => undefined,
   terminate: () => undefined,
 });
-const conn = (user: string) => new Connection(socket(), user, 'text', plainTextOutbound, 256, { written: () => undefined });
+const LIMITS = { window: 256, slowConsumerBytes: 1 << 30, ratePerSecond: 1e9, rateBurst: 1e9 };
+const conn = (user: string) => new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, { written: () => undefined });
 const pool = (sessionPolicy: SessionPolicy = 'multi') =>
   new ConnectionPool({ ws: { sessionPolicy } } as unknown as AppConfig);
 

@@ -1,5 +1,7 @@
 import type { ImMessage } from '../routing/im-message.js';
-import type { DeliveryStatus, OutboundCodec, SendListener } from './outbound-codec.js';
+import type { DeliveryStatus, OutboundCodec, SendFailure, SendListener } from './outbound-codec.js';
+import { CloseCode } from './close-code.js';
+import { TokenBucket } from './token-bucket.js';
 
 export type WireProtocol = 'text' | 'json';
 
@@ -17,6 +19,19 @@ export interface SocketLike {
 export interface WriteListener {
   written(connection: Connection, message: ImMessage): void;
 }
+
+/** Per-connection bounds, from the configuration. */
+export interface ConnectionLimits {
+  /** Most unsettled messages at once (MAX_INFLIGHT_PER_CONNECTION). */
+  readonly window: number;
+  /** Unsent bytes beyond which the client is a slow consumer (SLOW_CONSUMER_BYTES). */
+  readonly slowConsumerBytes: number;
+  readonly ratePerSecond: number;
+  readonly rateBurst: number;
+}
+
+/** A slow consumer gets this long to take our 1013 close frame before the socket is cut. */
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
 
 /** `WebSocket.OPEN` without importing `ws` into the domain. */
 const OPEN = 1;
@@ -46,16 +61,22 @@ export class Connection implements SendListener {
   private backlog: ImMessage[] = [];
   private backlogHead = 0;
   private roomWaiter: (() => void) | undefined;
+  readonly rate: TokenBucket;
+  readonly window: number;
+  /** Token expiry timer (AUTH_MODE=jwt). */
+  expiry: { stop(): void } | undefined;
 
   constructor(
     readonly socket: SocketLike,
     readonly user: string,
     readonly protocol: WireProtocol,
     private readonly codec: OutboundCodec,
-    /** Most unsettled messages at once (MAX_INFLIGHT_PER_CONNECTION). */
-    readonly window: number,
+    private readonly limits: ConnectionLimits,
     private readonly listener: WriteListener,
-  ) {}
+  ) {
+    this.window = limits.window;
+    this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+  }
 
   get isOpen(): boolean {
     return this.socket.readyState === OPEN;
@@ -91,22 +112,37 @@ export class Connection implements SendListener {
   /** Fire-and-forget write of a plain-text message nobody tracks (the seed's live path). */
   writeUntracked(message: ImMessage): void {
     this.socket.send(this.codec.message(message));
+    this.checkBackpressure();
   }
 
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
-    if (this.acks) {
-      this.socket.send(this.codec.message(message));
-      return;
+    if (this.acks) this.socket.send(this.codec.message(message));
+    else {
+      this.socket.send(this.codec.message(message), (error?: Error | null) => {
+        if (!error && this.unacked.delete(message.id)) {
+          this.afterSettle();
+          this.listener.written(this, message);
+        }
+      });
     }
-    this.socket.send(this.codec.message(message), (error?: Error | null) => {
-      if (!error && this.unacked.delete(message.id)) {
-        this.afterSettle();
-        this.listener.written(this, message);
-      }
-    });
+    this.checkBackpressure();
   }
+
+  /**
+   * A client that does not read lets our send buffer grow without bound; past the limit it is
+   * closed with 1013 and what it held is handed on by the normal close path.
+   */
+  private checkBackpressure(): void {
+    if (this.socket.bufferedAmount <= this.limits.slowConsumerBytes || !this.isOpen) return;
+    this.slowConsumer = true;
+    this.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
+    setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+  }
+
+  /** Closed by the gateway for not reading its messages. */
+  slowConsumer = false;
 
   /** Sends a protocol frame (an answer, not a message). */
   sendFrame(frame: string | undefined): void {
@@ -116,6 +152,11 @@ export class Connection implements SendListener {
   /** Tells a JSON sender what became of its message `clientId`. */
   confirm(clientId: string, messageId: string, status: DeliveryStatus): void {
     this.sendFrame(this.codec.sent(clientId, messageId, status));
+  }
+
+  /** Tells a JSON sender its message `clientId` was not accepted after all. */
+  fail(clientId: string, failure: SendFailure, reason: string): void {
+    this.sendFrame(this.codec.failed(clientId, failure, reason));
   }
 
   /** Tells a JSON sender that its queued message `messageId` has now been delivered. */

@@ -42,9 +42,13 @@ export class GatewayWsAdapter extends WsAdapter {
       perMessageDeflate: false,
       clientTracking: false,
       verifyClient: (info: VerifyInfo, done: VerifyCallback) => {
-        const decision = this.policy.decide(info.req);
-        if (decision.accept) done(true);
-        else done(false, decision.status, decision.reason);
+        this.policy.decide(info.req).then(
+          (decision) => (decision.accept ? done(true) : done(false, decision.status, decision.reason)),
+          (error: unknown) => {
+            this.log.error(`Upgrade check failed: ${String(error)}`);
+            done(false, 500, 'internal error');
+          },
+        );
       },
       handleProtocols: (offered: Set<string>) => (offered.has(JSON_SUBPROTOCOL) ? JSON_SUBPROTOCOL : false),
     }) as WebSocketServer;

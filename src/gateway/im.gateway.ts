@@ -2,10 +2,12 @@ import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { Authenticator } from '../auth/authenticator.js';
 import { AppConfig } from '../config/app-config.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
-import { Connection } from '../connections/connection.js';
+import { Connection, type ConnectionLimits } from '../connections/connection.js';
+import { scheduleExpiry } from '../connections/expiry.timer.js';
 import { isValidUserId } from '../connections/user-id.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MessageRouter } from '../routing/message-router.service.js';
@@ -24,26 +26,35 @@ import { upgradeIdentityOf } from './upgrade-identity.js';
 export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown {
   private readonly logger = new Logger(ImGateway.name);
   private readonly maxPayloadBytes: number;
-  private readonly window: number;
+  private readonly limits: ConnectionLimits;
+  private readonly rateCloseAfterMs: number;
 
   constructor(
     private readonly pool: ConnectionPool,
     private readonly router: MessageRouter,
     private readonly policy: UpgradePolicy,
+    private readonly authenticator: Authenticator,
     private readonly metrics: GatewayMetrics,
     config: AppConfig,
   ) {
     this.maxPayloadBytes = config.ws.maxPayloadBytes;
-    this.window = config.ws.maxInflightPerConnection;
+    this.rateCloseAfterMs = config.limits.rateCloseAfterSeconds * 1000;
+    this.limits = {
+      window: config.ws.maxInflightPerConnection,
+      slowConsumerBytes: config.limits.slowConsumerBytes,
+      ratePerSecond: config.limits.ratePerSecond,
+      rateBurst: config.limits.rateBurst,
+    };
   }
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    const { user, protocol } = upgradeIdentityOf(request);
+    const { user, protocol, expiresAt } = upgradeIdentityOf(request);
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
-    const connection = new Connection(socket, user, protocol, codec, this.window, this.router);
+    const connection = new Connection(socket, user, protocol, codec, this.limits, this.router);
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(connection, data, isBinary));
     socket.on('pong', () => (connection.isAlive = true));
     socket.once('close', (code: number) => this.onClose(connection, code));
+    if (expiresAt !== undefined) this.expireAt(connection, expiresAt);
     this.router.attach(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.labels(protocol).inc();
@@ -72,7 +83,21 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     }
   }
 
+  /**
+   * The token bucket refused a frame. Past RATE_LIMIT_CLOSE_AFTER_SECONDS of unbroken excess the
+   * client is flooding, not bursting: closed with 1008.
+   */
+  private rateLimited(connection: Connection, now: number): boolean {
+    if (connection.rate.take(now)) return false;
+    this.metrics.rateLimitedFrames.inc();
+    if (now - connection.rate.limitedSince >= this.rateCloseAfterMs) {
+      connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
+    }
+    return true;
+  }
+
   private onPlainText(connection: Connection, data: Buffer): void {
+    if (this.rateLimited(connection, Date.now())) return;
     if (data.length > this.maxPayloadBytes) {
       this.metrics.framesDropped.labels('too_large').inc();
       connection.close(CloseCode.MESSAGE_TOO_BIG, `frame larger than ${this.maxPayloadBytes} bytes`);
@@ -101,6 +126,11 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     try {
       if (data.length > this.maxPayloadBytes) throw tooLarge(text, this.maxPayloadBytes);
       const frame = decodeJsonFrame(text);
+      // Acks only ever free resources; limiting them would stall the client's own inbox.
+      if (frame.event !== 'ack' && this.rateLimited(connection, Date.now())) {
+        const id = frame.event === 'send' ? frame.id : undefined;
+        throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many frames, slow down', id);
+      }
       switch (frame.event) {
         case 'send':
           if (!isValidUserId(frame.to)) {
@@ -119,6 +149,9 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
         case 'ping':
           connection.sendFrame(encodePong(Date.now()));
           return;
+        case 'refresh':
+          void this.refresh(connection, frame.token);
+          return;
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
@@ -127,7 +160,24 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     }
   }
 
+  private async refresh(connection: Connection, token: string): Promise<void> {
+    const result = await this.authenticator.refresh(connection.user, token);
+    if (!result.ok) {
+      connection.sendFrame(encodeError(new ProtocolError(ErrorCode.BAD_TOKEN, result.reason)));
+      return;
+    }
+    connection.expiry?.stop();
+    connection.expiry = undefined;
+    if (result.expiresAt !== undefined) this.expireAt(connection, result.expiresAt);
+  }
+
+  private expireAt(connection: Connection, at: number): void {
+    connection.expiry = scheduleExpiry(at, () => connection.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+  }
+
   private onClose(connection: Connection, code: number): void {
+    connection.expiry?.stop();
+    if (connection.slowConsumer) this.metrics.slowConsumerCloses.inc();
     this.router.detach(connection);
     this.metrics.connections.labels(connection.protocol).dec();
     const seconds = ((Date.now() - connection.openedAt) / 1000).toFixed(1);

@@ -1,4 +1,4 @@
-import type { DeliveryStatus, OutboundCodec } from '../connections/outbound-codec.js';
+import type { DeliveryStatus, OutboundCodec, SendFailure } from '../connections/outbound-codec.js';
 import type { ImMessage } from '../routing/im-message.js';
 import { ErrorCode, ProtocolError } from './protocol-error.js';
 
@@ -12,7 +12,8 @@ const MAX_SERVER_ID_CHARS = 128;
 export type ClientFrame =
   | { readonly event: 'send'; readonly id: string; readonly to: string; readonly body: string }
   | { readonly event: 'ack'; readonly ids: readonly string[] }
-  | { readonly event: 'ping' };
+  | { readonly event: 'ping' }
+  | { readonly event: 'refresh'; readonly token: string };
 
 
 const has = Object.prototype.hasOwnProperty;
@@ -52,8 +53,11 @@ export function decodeJsonFrame(text: string): ClientFrame {
       return decodeAck(fields);
     case 'ping':
       return { event: 'ping' };
+    case 'refresh':
+      if (typeof fields.token !== 'string' || fields.token.length === 0) throw bad('refresh: "token" must be a string');
+      return { event: 'refresh', token: fields.token };
     default:
-      throw new ProtocolError(ErrorCode.UNKNOWN_EVENT, `unknown event (accepted: send, ack, ping)`);
+      throw new ProtocolError(ErrorCode.UNKNOWN_EVENT, `unknown event (accepted: send, ack, ping, refresh)`);
   }
 }
 
@@ -117,4 +121,10 @@ export function encodeError(error: ProtocolError): string {
   return JSON.stringify({ event: 'error', data });
 }
 
-export const jsonOutbound: OutboundCodec = { message: encodeMessage, sent: encodeSent, receipt: encodeReceipt };
+export const jsonOutbound: OutboundCodec = {
+  message: encodeMessage,
+  sent: encodeSent,
+  receipt: encodeReceipt,
+  failed: (clientId: string, failure: SendFailure, reason: string) =>
+    encodeError(new ProtocolError(ErrorCode[failure], reason, clientId)),
+};

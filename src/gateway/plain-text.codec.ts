@@ -29,4 +29,5 @@ export const plainTextOutbound: OutboundCodec = {
   message: encodePlainText,
   sent: () => undefined,
   receipt: () => undefined,
+  failed: () => undefined,
 };

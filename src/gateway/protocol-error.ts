@@ -12,6 +12,8 @@ export const ErrorCode = {
   INBOX_FULL: 'INBOX_FULL',
   /** The connection sends faster than RATE_LIMIT_PER_SECOND; the frame was not accepted. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A `refresh` token was refused; the connection keeps its current token until it expires. */
+  BAD_TOKEN: 'BAD_TOKEN',
   /** The offline store could not take the message; nothing was stored, retry later. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { WireProtocol } from '../connections/connection.js';
 
-/** Who an accepted upgrade belongs to and which protocol it speaks. */
+/** Who an accepted upgrade belongs to, which protocol it speaks, and until when its token holds. */
 export interface UpgradeIdentity {
   readonly user: string;
   readonly protocol: WireProtocol;
+  /** ms since the epoch (AUTH_MODE=jwt with `exp`). */
+  readonly expiresAt?: number;
 }
 
 const identities = new WeakMap<IncomingMessage, UpgradeIdentity>();

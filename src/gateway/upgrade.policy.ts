@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { userIdProblem } from '../connections/user-id.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { AppConfig } from '../config/app-config.js';
+import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { JSON_SUBPROTOCOL } from './gateway.constants.js';
 import { setUpgradeIdentity, type UpgradeIdentity } from './upgrade-identity.js';
@@ -14,23 +16,32 @@ function refuse(status: number, reason: string, metric: string): UpgradeDecision
 }
 
 /**
- * Decides, before any socket exists, whether an upgrade request becomes a connection: who the
- * user is and which protocol they speak. A refusal is an HTTP status with a short reason.
+ * Decides, before any socket exists, whether an upgrade request becomes a connection: origin,
+ * subprotocol, identity, then capacity. A refusal is an HTTP status with a short reason.
  */
 @Injectable()
 export class UpgradePolicy {
   private readonly logger = new Logger(UpgradePolicy.name);
   private accepting = true;
+  private readonly origins: ReadonlySet<string> | undefined;
 
-  constructor(private readonly metrics: GatewayMetrics) {}
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly pool: ConnectionPool,
+    private readonly metrics: GatewayMetrics,
+    private readonly config: AppConfig,
+  ) {
+    const allowed = config.auth.allowedOrigins;
+    this.origins = allowed === undefined ? undefined : new Set(allowed.map((o) => o.toLowerCase()));
+  }
 
   /** From now on every upgrade is refused with 503 (the process is shutting down). */
   stopAccepting(): void {
     this.accepting = false;
   }
 
-  decide(request: IncomingMessage): UpgradeDecision {
-    const decision = this.evaluate(request);
+  async decide(request: IncomingMessage): Promise<UpgradeDecision> {
+    const decision = await this.evaluate(request);
     if (decision.accept) setUpgradeIdentity(request, decision.identity);
     else {
       this.metrics.upgradesRefused.labels(decision.metric).inc();
@@ -39,16 +50,28 @@ export class UpgradePolicy {
     return decision;
   }
 
-  private evaluate(request: IncomingMessage): UpgradeDecision {
+  private async evaluate(request: IncomingMessage): Promise<UpgradeDecision> {
     if (!this.accepting) return refuse(503, 'server shutting down', 'shutting_down');
+    const origin = request.headers.origin;
+    // Browsers always send Origin; other clients (servers, mobile apps) are not CSWSH vectors.
+    if (this.origins !== undefined && origin !== undefined && !this.origins.has(origin.toLowerCase())) {
+      return refuse(403, 'origin not allowed', 'origin');
+    }
     const protocol = this.protocolOf(request.headers['sec-websocket-protocol']);
     if (protocol === undefined) {
       return refuse(400, `unsupported subprotocol (this server speaks ${JSON_SUBPROTOCOL} or none)`, 'bad_subprotocol');
     }
-    const user = new URL(request.url ?? '/', 'ws://gateway').searchParams.get('user');
-    const problem = userIdProblem(user);
-    if (problem !== undefined) return refuse(400, problem, 'bad_user');
-    return { accept: true, identity: { user: user!, protocol } };
+    const auth = await this.authenticator.authenticate(request);
+    if (!auth.ok) return refuse(auth.status, auth.reason, auth.status === 401 ? 'unauthorized' : 'bad_user');
+    // Capacity is checked last and synchronously: the connection joins the pool in this same turn.
+    const { maxConnections, maxConnectionsPerUser } = this.config.limits;
+    if (!this.accepting) return refuse(503, 'server shutting down', 'shutting_down');
+    if (this.pool.size >= maxConnections) return refuse(503, 'server at connection capacity', 'capacity');
+    const mine = this.pool.connectionsOf(auth.user)?.size ?? 0;
+    if (this.config.ws.sessionPolicy === 'multi' && mine >= maxConnectionsPerUser) {
+      return refuse(429, `too many connections for this user (limit ${maxConnectionsPerUser})`, 'user_limit');
+    }
+    return { accept: true, identity: { user: auth.user, protocol, expiresAt: auth.expiresAt } };
   }
 
   /** No offer means the seed's plain text; an offer must include the JSON protocol. */

@@ -63,6 +63,16 @@ export class GatewayMetrics {
     help: 'Connections terminated for not answering a heartbeat ping',
     registers: [this.registry],
   });
+  readonly rateLimitedFrames = new Counter({
+    name: `${PREFIX}rate_limited_frames_total`,
+    help: 'Frames refused by the per-connection rate limit',
+    registers: [this.registry],
+  });
+  readonly slowConsumerCloses = new Counter({
+    name: `${PREFIX}slow_consumer_closes_total`,
+    help: 'Connections closed with 1013 for not reading what was sent to them',
+    registers: [this.registry],
+  });
   readonly deliveryLatency = new Histogram({
     name: `${PREFIX}delivery_latency_seconds`,
     help: 'Time from accepting a message to writing it to a recipient socket',

@@ -5,10 +5,25 @@ import type { ImMessage } from '../routing/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
 import { OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
 
+/** The recipient's inbox already holds INBOX_MAX_MESSAGES; the message was not stored. */
+export class InboxFullError extends Error {
+  constructor(recipient: string, limit: number) {
+    super(`inbox of ${recipient} is full (${limit} messages)`);
+  }
+}
+
+interface Appended {
+  readonly message: StoredMessage;
+  /** Counts against INBOX_MAX_MESSAGES; messages returned to the inbox were admitted before. */
+  readonly admit: boolean;
+}
+
 interface PendingWrite {
-  append: StoredMessage[];
-  remove: string[];
+  append: Appended[];
+  remove: Array<{ readonly id: string; readonly to: string }>;
   sent: SentRecord[];
+  /** Ids of messages refused because the inbox was full. */
+  refused: Set<string>;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -20,7 +35,7 @@ function pendingWrite(): PendingWrite {
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   // A plain-text sender has nobody to tell; the failure is logged where the batch is written.
   done.catch(() => undefined);
-  return { append: [], remove: [], sent: [], done, resolve, reject };
+  return { append: [], remove: [], sent: [], refused: new Set(), done, resolve, reject };
 }
 
 /**
@@ -37,6 +52,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private writing: Promise<void> = Promise.resolve();
   private purgeTimer?: Stoppable;
   private opened = false;
+  private readonly inboxMax: number;
+  /** Inbox sizes of recipients seen lately, so INBOX_MAX_MESSAGES costs no query per message. */
+  private readonly inboxSizes = new Map<string, number>();
 
   constructor(
     private readonly store: OfflineMessageStore,
@@ -44,6 +62,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     config: AppConfig,
   ) {
     this.ttlMs = config.offline.ttlSeconds * 1000;
+    this.inboxMax = config.limits.inboxMaxMessages;
   }
 
   async onModuleInit(): Promise<void> {
@@ -65,10 +84,13 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /**
    * Queues `message` for its recipient (with the sender's record, for a JSON sender) in one
-   * atomic write; resolves once it is durable.
+   * atomic write; resolves once it is durable, rejects with `InboxFullError` if the inbox is
+   * full. `returning` marks a message accepted earlier that goes back to the inbox: it is never
+   * refused, and keeps its original place and expiry.
    */
-  enqueue(message: ImMessage): Promise<void> {
-    this.pending.append.push({ ...message, expiresAt: message.ts + this.ttlMs });
+  enqueue(message: ImMessage, returning = false): Promise<void> {
+    const batch = this.pending;
+    batch.append.push({ message: { ...message, expiresAt: message.ts + this.ttlMs }, admit: !returning });
     if (message.clientId !== undefined) {
       this.pending.sent.push({
         sender: message.from,
@@ -78,13 +100,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
         expiresAt: message.ts + this.ttlMs,
       });
     }
-    this.metrics.inboxWrites.inc();
-    return this.schedule();
+    return this.schedule().then(() => {
+      if (batch.refused.has(message.id)) throw new InboxFullError(message.to, this.inboxMax);
+    });
   }
 
-  /** Removes delivered messages; resolves once the removal is durable. */
-  remove(ids: readonly string[]): Promise<void> {
-    for (const id of ids) this.pending.remove.push(id);
+  /** Removes a delivered message; resolves once the removal is durable. */
+  remove(message: { readonly id: string; readonly to: string }): Promise<void> {
+    this.pending.remove.push(message);
     return this.schedule();
   }
 
@@ -116,11 +139,31 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   async purgeExpired(now = Date.now()): Promise<number> {
     await this.flushed();
     const purged = await this.store.purgeExpired(now);
+    this.inboxSizes.clear();
     if (purged > 0) {
       this.metrics.expiredMessages.inc(purged);
       this.logger.log(`Purged ${purged} expired offline messages`);
     }
     return purged;
+  }
+
+  /** Applies INBOX_MAX_MESSAGES: old messages are never evicted, new ones past the limit are refused. */
+  private async admit(batch: PendingWrite): Promise<StoredMessage[]> {
+    const admitted: StoredMessage[] = [];
+    const now = Date.now();
+    for (const { message, admit } of batch.append) {
+      let size = this.inboxSizes.get(message.to);
+      if (size === undefined) size = await this.store.count(message.to, now);
+      if (admit && size >= this.inboxMax) {
+        batch.refused.add(message.id);
+        batch.sent = batch.sent.filter((r) => r.messageId !== message.id);
+        this.metrics.framesDropped.labels('inbox_full').inc();
+        continue;
+      }
+      this.inboxSizes.set(message.to, size + 1);
+      admitted.push(message);
+    }
+    return admitted;
   }
 
   private schedule(): Promise<void> {
@@ -137,7 +180,13 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.scheduled = false;
     this.writing = this.writing.then(async () => {
       try {
-        await this.store.write(batch);
+        const append = await this.admit(batch);
+        await this.store.write({ append, remove: batch.remove.map((m) => m.id), sent: batch.sent });
+        this.metrics.inboxWrites.inc(append.length);
+        for (const { to } of batch.remove) {
+          const size = this.inboxSizes.get(to);
+          if (size !== undefined) this.inboxSizes.set(to, Math.max(0, size - 1));
+        }
         batch.resolve();
       } catch (error) {
         this.logger.error(

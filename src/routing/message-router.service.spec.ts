@@ -38,7 +38,7 @@ const settle = async () => {
 };
 
 function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
-  const config = { ws: { sessionPolicy }, offline: { ttlSeconds: 60 } } as unknown as AppConfig;
+  const config = { ws: { sessionPolicy }, offline: { ttlSeconds: 60 }, limits: { inboxMaxMessages: 1_000 } } as unknown as AppConfig;
   const metrics = new GatewayMetrics();
   const offline = new OfflineMessageService(new MemoryOfflineMessageDriver(), metrics, config);
   const pool = new ConnectionPool(config);
@@ -46,7 +46,7 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
-    const connection = new Connection(socket, user, protocol, codec, window, router);
+    const connection = new Connection(socket, user, protocol, codec, { window, slowConsumerBytes: 1 << 30, ratePerSecond: 1e9, rateBurst: 1e9 }, router);
     router.attach(connection);
     return { socket, connection };
   };

@@ -4,7 +4,7 @@ import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection, WriteListener } from '../connections/connection.js';
 import type { SendListener } from '../connections/outbound-codec.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
-import { OfflineMessageService } from '../offline/offline-message.service.js';
+import { InboxFullError, OfflineMessageService } from '../offline/offline-message.service.js';
 import type { Delivery } from './delivery.js';
 import type { ImMessage } from './im-message.js';
 import { messageIdFor, messageIdFromSeq } from './message-id.js';
@@ -115,13 +115,19 @@ export class MessageRouter implements WriteListener {
     if (writtenUntracked && delivery !== undefined) delivery.done = true;
   }
 
-  private queue(message: ImMessage, notify: SendListener | undefined): void {
+  /** Into the inbox; `returning` for a message accepted earlier that nobody settled. */
+  private queue(message: ImMessage, notify: SendListener | undefined, returning = false): void {
     this.metrics.routedInbox.inc();
-    const durable = this.offline.enqueue(message);
-    if (notify === undefined) return;
-    durable.then(
-      () => notify.confirm(message.clientId!, message.id, 'queued'),
-      () => undefined, // the sender hears nothing, so its SDK resends; the failure is logged by the store
+    this.offline.enqueue(message, returning).then(
+      () => notify?.confirm(message.clientId!, message.id, 'queued'),
+      (error: unknown) => {
+        if (notify === undefined) {
+          this.logger.debug(`Message ${message.id} for ${message.to} not stored: ${String(error)}`);
+          return;
+        }
+        const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
+        notify.fail(message.clientId!, failure, error instanceof InboxFullError ? error.message : 'offline store unavailable, retry later');
+      },
     );
   }
 
@@ -156,7 +162,7 @@ export class MessageRouter implements WriteListener {
   private delivered({ message, fromInbox, notify }: Delivery): void {
     if (fromInbox) {
       this.metrics.inboxDeliveries.inc();
-      void this.offline.remove([message.id]);
+      void this.offline.remove(message);
     }
     if (message.clientId === undefined) return;
     const clientId = message.clientId;
@@ -181,7 +187,7 @@ export class MessageRouter implements WriteListener {
     if (delivery.done || delivery.fromInbox) return;
     const live = this.pool.connectionsOf(message.to);
     if (live === undefined) {
-      this.queue(message, delivery.notify);
+      this.queue(message, delivery.notify, true);
       return;
     }
     const again = this.track(message, delivery.notify);

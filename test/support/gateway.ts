@@ -22,9 +22,15 @@ export function tempDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * Burst tests send thousands of frames at once; the rate limit has its own tests and is out of
+ * the way everywhere else unless a test sets it.
+ */
+const UNLIMITED_RATE = { RATE_LIMIT_PER_SECOND: '1000000000', RATE_LIMIT_BURST: '1000000000' };
+
 /** Starts the gateway in this process on an ephemeral loopback port. */
 export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({ LOG_LEVEL: 'warn', OFFLINE_STORE: 'memory', ...env, PORT: '0', HOST: '127.0.0.1' });
+  const config = loadConfig({ LOG_LEVEL: 'warn', OFFLINE_STORE: 'memory', ...UNLIMITED_RATE, ...env, PORT: '0', HOST: '127.0.0.1' });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

@@ -1,0 +1,45 @@
+import { Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import { messageIdFor } from '../routing/message-id.js';
+import { MessageRouter } from '../routing/message-router.service.js';
+import { SEND_WAIT_MS, SYSTEM_SENDER } from './admin.constants.js';
+import { SendConfirmation } from './send-confirmation.js';
+import type { SendMessageDto, SendResult } from './send-message.dto.js';
+
+/** Sends on behalf of the operator, routed and confirmed exactly like a JSON client's `send`. */
+@Injectable()
+export class AdminMessagesService {
+  private readonly logger = new Logger(AdminMessagesService.name);
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly router: MessageRouter,
+    config: AppConfig,
+  ) {
+    this.maxBodyBytes = config.ws.maxPayloadBytes;
+  }
+
+  /**
+   * Answers once the message is queued or delivered, or `pending` when a live recipient has not
+   * acked within `SEND_WAIT_MS`. Idempotent per (from, id): a repeat answers the same messageId
+   * and the current status.
+   */
+  async send({ from = SYSTEM_SENDER, to, body, id = randomUUID() }: SendMessageDto): Promise<SendResult> {
+    if (Buffer.byteLength(body, 'utf8') > this.maxBodyBytes) {
+      throw new PayloadTooLargeException(`body: larger than ${this.maxBodyBytes} bytes (MAX_PAYLOAD_BYTES)`);
+    }
+    const confirmation = new SendConfirmation();
+    try {
+      await this.router.sendTracked(from, id, to, body, confirmation);
+    } catch (error) {
+      this.logger.warn(`Admin send from ${from} to ${to} failed: ${String(error)}`);
+      throw new ServiceUnavailableException('offline store unavailable: nothing was stored, retry later');
+    }
+    const confirmed = await confirmation.wait(SEND_WAIT_MS);
+    const messageId = confirmed?.messageId ?? messageIdFor(from, id);
+    const status = confirmed?.status ?? 'pending';
+    this.logger.debug(`Admin send ${messageId} from ${from} to ${to}: ${status}`);
+    return { id, messageId, status };
+  }
+}

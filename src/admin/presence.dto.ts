@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** `GET /admin/users/:id`: where the user is connected right now. */
+export const presenceSchema = z
+  .object({
+    user: z.string(),
+    online: z.boolean(),
+    connections: z.array(
+      z.object({
+        id: z.number().int(),
+        protocol: z.enum(['text', 'json']),
+        openedAt: z.iso.datetime(),
+      }),
+    ),
+    /** Gateway processes holding a connection of the user; empty when offline. */
+    nodes: z.array(z.string()),
+  })
+  .meta({ id: 'Presence' });
+
+export type Presence = z.infer<typeof presenceSchema>;
+
+/** `DELETE /admin/users/:id/connections`. */
+export const kickResultSchema = z.object({ closed: z.number().int() }).meta({ id: 'KickResult' });
+
+export type KickResult = z.infer<typeof kickResultSchema>;

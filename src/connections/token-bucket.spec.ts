@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { TokenBucket } from './token-bucket.js';
+
+describe('TokenBucket', () => {
+  it('allows a burst, then the steady rate', () => {
+    const bucket = new TokenBucket(10, 5, 0);
+    expect(Array.from({ length: 6 }, () => bucket.take(0))).toEqual([true, true, true, true, true, false]);
+    expect(bucket.take(50)).toBe(false); // half a token
+    expect(bucket.take(100)).toBe(true);
+    expect(bucket.take(100)).toBe(false);
+  });
+
+  it('never stores more than the burst', () => {
+    const bucket = new TokenBucket(10, 2, 0);
+    const allowed = Array.from({ length: 5 }, () => bucket.take(60_000)).filter(Boolean).length;
+    expect(allowed).toBe(2);
+  });
+
+  it('remembers since when the client has been limited, and forgets when it complies', () => {
+    const bucket = new TokenBucket(1, 1, 0);
+    bucket.take(0);
+    bucket.take(10);
+    bucket.take(20);
+    expect(bucket.limitedSince).toBe(10);
+    bucket.take(2_000);
+    expect(bucket.limitedSince).toBe(0);
+  });
+});
