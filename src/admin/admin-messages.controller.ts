@@ -3,6 +3,7 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
@@ -40,6 +41,7 @@ export class AdminMessagesController {
     standardSchema: sendResultSchema,
   })
   @ApiBadRequestResponse({ description: 'Invalid input; `message` says why', standardSchema: httpErrorSchema })
+  @ApiConflictResponse({ description: "The recipient's inbox is full (INBOX_MAX_MESSAGES); nothing was stored", standardSchema: httpErrorSchema })
   @ApiPayloadTooLargeResponse({ description: 'body is larger than MAX_PAYLOAD_BYTES', standardSchema: httpErrorSchema })
   @ApiServiceUnavailableResponse({ description: 'The offline store failed; nothing was stored', standardSchema: httpErrorSchema })
   async send(

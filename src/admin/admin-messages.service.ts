@@ -1,11 +1,36 @@
-import { Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ConflictException,
+  type HttpException,
+  Injectable,
+  Logger,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
+import type { SendFailure } from '../connections/outbound-codec.js';
 import { messageIdFor } from '../routing/message-id.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { SEND_WAIT_MS, SYSTEM_SENDER } from './admin.constants.js';
 import { SendConfirmation } from './send-confirmation.js';
 import type { SendMessageDto, SendResult } from './send-message.dto.js';
+
+const STORE_UNAVAILABLE = 'offline store unavailable: nothing was stored, retry later';
+
+/**
+ * The HTTP answer to a refused send. A full inbox is the recipient's state, not a fault of the
+ * gateway: 409, so it does not count as a server error.
+ */
+function refusal(failure: SendFailure, reason: string): HttpException {
+  switch (failure) {
+    case 'INBOX_FULL':
+      return new ConflictException(reason);
+    case 'STORE_UNAVAILABLE':
+      return new ServiceUnavailableException(STORE_UNAVAILABLE);
+    default:
+      throw new Error(`unknown send failure ${String(failure satisfies never)}`);
+  }
+}
 
 /** Sends on behalf of the operator, routed and confirmed exactly like a JSON client's `send`. */
 @Injectable()
@@ -34,11 +59,12 @@ export class AdminMessagesService {
       await this.router.sendTracked(from, id, to, body, confirmation);
     } catch (error) {
       this.logger.warn(`Admin send from ${from} to ${to} failed: ${String(error)}`);
-      throw new ServiceUnavailableException('offline store unavailable: nothing was stored, retry later');
+      throw new ServiceUnavailableException(STORE_UNAVAILABLE);
     }
-    const confirmed = await confirmation.wait(SEND_WAIT_MS);
-    const messageId = confirmed?.messageId ?? messageIdFor(from, id);
-    const status = confirmed?.status ?? 'pending';
+    const outcome = await confirmation.wait(SEND_WAIT_MS);
+    if (outcome?.ok === false) throw refusal(outcome.failure, outcome.reason);
+    const messageId = outcome?.messageId ?? messageIdFor(from, id);
+    const status = outcome?.status ?? 'pending';
     this.logger.debug(`Admin send ${messageId} from ${from} to ${to}: ${status}`);
     return { id, messageId, status };
   }

@@ -27,7 +27,7 @@ export class AdminUsersController {
 
   @Get(':id')
   @ApiOperation({ summary: "A user's live connections on this gateway" })
-  @ApiOkResponse({ standardSchema: presenceSchema })
+  @ApiOkResponse({ description: 'Online or not, with its connections here', standardSchema: presenceSchema })
   presence(@Param('id', { schema: userIdSchema }) user: string): Presence {
     return this.users.presence(user);
   }

@@ -7,19 +7,18 @@ export const presenceSchema = z
     online: z.boolean(),
     connections: z.array(
       z.object({
-        id: z.number().int(),
+        id: z.number().int().positive().meta({ description: 'Connection id, as in the gateway logs' }),
         protocol: z.enum(['text', 'json']),
-        openedAt: z.iso.datetime(),
+        openedAt: z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' }),
       }),
     ),
-    /** Gateway processes holding a connection of the user; empty when offline. */
-    nodes: z.array(z.string()),
+    nodes: z.array(z.string()).meta({ description: 'Gateway processes holding a connection of the user; empty when offline' }),
   })
   .meta({ id: 'Presence' });
 
 export type Presence = z.infer<typeof presenceSchema>;
 
 /** `DELETE /admin/users/:id/connections`. */
-export const kickResultSchema = z.object({ closed: z.number().int() }).meta({ id: 'KickResult' });
+export const kickResultSchema = z.object({ closed: z.number().int().nonnegative() }).meta({ id: 'KickResult' });
 
 export type KickResult = z.infer<typeof kickResultSchema>;

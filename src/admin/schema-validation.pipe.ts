@@ -1,7 +1,7 @@
 import { BadRequestException, StandardSchemaValidationPipe } from '@nestjs/common';
 
 /** One issue as `path: message`; the path is left out for the value as a whole. */
-function describe(issue: { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }): string {
+function formatIssue(issue: { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }): string {
   if (!issue.path?.length) return issue.message;
   const path = issue.path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
   return `${path}: ${issue.message}`;
@@ -12,5 +12,5 @@ function describe(issue: { readonly message: string; readonly path?: ReadonlyArr
  * string, like every other admin 4xx, so callers read one field whatever went wrong.
  */
 export const schemaValidation = new StandardSchemaValidationPipe({
-  exceptionFactory: (issues) => new BadRequestException(issues.map(describe).join('; ')),
+  exceptionFactory: (issues) => new BadRequestException(issues.map(formatIssue).join('; ')),
 });

@@ -6,7 +6,7 @@ import { userIdSchema } from './user-id.schema.js';
 /** `POST /admin/messages`. Unknown fields are refused, so a misspelt optional field is not silently dropped. */
 export const sendMessageSchema = z
   .strictObject({
-    from: userIdSchema.optional().meta({ description: `Sender; defaults to "${SYSTEM_SENDER}"` }),
+    from: userIdSchema.optional().meta({ description: `Sender, a user id; defaults to "${SYSTEM_SENDER}"` }),
     to: userIdSchema,
     body: z.string().meta({ description: 'Message text, at most MAX_PAYLOAD_BYTES bytes of UTF-8' }),
     id: z

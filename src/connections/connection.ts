@@ -30,8 +30,12 @@ export interface ConnectionLimits {
   readonly rateBurst: number;
 }
 
-/** A slow consumer gets this long to take our 1013 close frame before the socket is cut. */
-const SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
+/** A burst may overfill the send buffer for a moment; a reader that stays behind this long is slow. */
+const SLOW_CONSUMER_GRACE_MS = 1_000;
+/** Beyond this multiple of SLOW_CONSUMER_BYTES no grace is given: memory matters more. */
+const SLOW_CONSUMER_HARD_FACTOR = 4;
+/** A slow consumer gets this long to read what is in flight and our 1013 close frame. */
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
 
 /** `WebSocket.OPEN` without importing `ws` into the domain. */
 const OPEN = 1;
@@ -131,11 +135,27 @@ export class Connection implements SendListener {
   }
 
   /**
-   * A client that does not read lets our send buffer grow without bound; past the limit it is
-   * closed with 1013 and what it held is handed on by the normal close path.
+   * A client that does not read lets our send buffer grow without bound. Over SLOW_CONSUMER_BYTES
+   * for longer than a burst lasts (or far over it at once) it is closed with 1013, and what it
+   * held is handed on by the normal close path.
    */
   private checkBackpressure(): void {
-    if (this.socket.bufferedAmount <= this.limits.slowConsumerBytes || !this.isOpen) return;
+    const buffered = this.socket.bufferedAmount;
+    const limit = this.limits.slowConsumerBytes;
+    if (buffered <= limit || this.slowConsumer || this.slowCheck !== undefined) return;
+    if (buffered > limit * SLOW_CONSUMER_HARD_FACTOR) {
+      this.closeSlowConsumer();
+      return;
+    }
+    this.slowCheck = setTimeout(() => {
+      this.slowCheck = undefined;
+      if (this.socket.bufferedAmount > limit) this.closeSlowConsumer();
+    }, SLOW_CONSUMER_GRACE_MS);
+    this.slowCheck.unref();
+  }
+
+  private closeSlowConsumer(): void {
+    if (!this.isOpen) return;
     this.slowConsumer = true;
     this.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
     setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
@@ -143,6 +163,7 @@ export class Connection implements SendListener {
 
   /** Closed by the gateway for not reading its messages. */
   slowConsumer = false;
+  private slowCheck: NodeJS.Timeout | undefined;
 
   /** Sends a protocol frame (an answer, not a message). */
   sendFrame(frame: string | undefined): void {

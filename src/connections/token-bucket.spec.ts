@@ -16,13 +16,18 @@ describe('TokenBucket', () => {
     expect(allowed).toBe(2);
   });
 
-  it('remembers since when the client has been limited, and forgets when it complies', () => {
+  it('counts a client that keeps sending faster than the rate as limited, even between refills', () => {
+    const bucket = new TokenBucket(5, 1, 0);
+    for (let t = 0; t <= 3_000; t += 50) bucket.take(t); // 20 frames/s against 5/s
+    expect(bucket.limitedSince).toBe(50);
+  });
+
+  it('forgets the limit after a second without refusals', () => {
     const bucket = new TokenBucket(1, 1, 0);
     bucket.take(0);
     bucket.take(10);
-    bucket.take(20);
     expect(bucket.limitedSince).toBe(10);
-    bucket.take(2_000);
+    bucket.take(1_500);
     expect(bucket.limitedSince).toBe(0);
   });
 });

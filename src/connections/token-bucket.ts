@@ -1,12 +1,16 @@
+/** A client with no refused frame for this long has come back within the limit. */
+const COMPLIANT_AFTER_MS = 1_000;
+
 /**
  * The classic token bucket: `burst` frames at once, refilled at `perSecond`. It also remembers
- * since when the client has been over the limit without a pause.
+ * since when the client has been over the limit: a run of refusals with no refusal-free second.
  */
 export class TokenBucket {
   private tokens: number;
   private refilledAt: number;
-  /** When the current unbroken run of refused frames began; 0 when the client is within limits. */
+  /** When the client went over the limit; 0 when it is within it. */
   limitedSince = 0;
+  private refusedAt = 0;
 
   constructor(
     private readonly perSecond: number,
@@ -26,10 +30,11 @@ export class TokenBucket {
     }
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      this.limitedSince = 0;
+      if (this.limitedSince !== 0 && now - this.refusedAt > COMPLIANT_AFTER_MS) this.limitedSince = 0;
       return true;
     }
-    if (this.limitedSince === 0) this.limitedSince = now;
+    if (this.limitedSince === 0 || now - this.refusedAt > COMPLIANT_AFTER_MS) this.limitedSince = now;
+    this.refusedAt = now;
     return false;
   }
 }
