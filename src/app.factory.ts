@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import http from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { MAX_USER_ID_CHARS } from './connections/user-id.js';
 import type { AppConfig, LogLevel } from './config/app-config.js';
 import { GatewayWsAdapter } from './gateway/gateway-ws.adapter.js';
 import { UpgradePolicy } from './gateway/upgrade.policy.js';
@@ -27,6 +28,9 @@ function serverFactory(handler: http.RequestListener): http.Server {
   );
 }
 
+/** An admin message body of MAX_PAYLOAD_BYTES, JSON-escaped (up to 6 bytes a character) with its envelope. */
+const ADMIN_BODY_LIMIT_FACTOR = 7;
+
 const LEVELS: readonly NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Every Nest level at or above `level`. */
@@ -36,7 +40,13 @@ function levelsFrom(level: LogLevel): NestLogLevel[] {
 
 /** Builds the application (HTTP on Fastify, WebSocket on `ws`) without listening. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter({ serverFactory }), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter({
+      serverFactory,
+      // 128 code points can be 256 UTF-16 units; longer path segments would be refused with 414.
+      routerOptions: { maxParamLength: 2 * MAX_USER_ID_CHARS },
+      bodyLimit: ADMIN_BODY_LIMIT_FACTOR * config.ws.maxPayloadBytes,
+    }),
+    {
     logger: levelsFrom(config.log.level),
     abortOnError: false,
   });
