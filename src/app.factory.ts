@@ -1,6 +1,6 @@
-import { type LogLevel as NestLogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import http from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { MAX_USER_ID_CHARS } from './connections/user-id.js';
@@ -17,8 +17,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEADLINE_CHECK_INTERVAL_MS = 1_000;
 
 /** The HTTP server under Fastify, with request deadlines enforced within a second. */
-function serverFactory(handler: http.RequestListener): http.Server {
-  return http.createServer(
+function serverFactory(handler: RequestListener): Server {
+  return createServer(
     {
       headersTimeout: HANDSHAKE_TIMEOUT_MS,
       requestTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -38,16 +38,26 @@ function levelsFrom(level: LogLevel): NestLogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
 }
 
+/** Nest's own logger: one JSON object per line in production (LOG_FORMAT=json), readable text otherwise. */
+function createLogger(config: AppConfig): ConsoleLogger {
+  const json = config.log.format === 'json';
+  return new ConsoleLogger({
+    logLevels: levelsFrom(config.log.level),
+    json,
+    colors: !json && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  });
+}
+
 /** Builds the application (HTTP on Fastify, WebSocket on `ws`) without listening. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter({
-      serverFactory,
-      // 128 code points can be 256 UTF-16 units; longer path segments would be refused with 414.
-      routerOptions: { maxParamLength: 2 * MAX_USER_ID_CHARS },
-      bodyLimit: ADMIN_BODY_LIMIT_FACTOR * config.ws.maxPayloadBytes,
-    }),
-    {
-    logger: levelsFrom(config.log.level),
+  const http = new FastifyAdapter({
+    serverFactory,
+    // 128 code points can be 256 UTF-16 units; longer path segments would be refused with 414.
+    routerOptions: { maxParamLength: 2 * MAX_USER_ID_CHARS },
+    bodyLimit: ADMIN_BODY_LIMIT_FACTOR * config.ws.maxPayloadBytes,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), http, {
+    logger: createLogger(config),
     abortOnError: false,
   });
   app.useWebSocketAdapter(new GatewayWsAdapter(app, config, app.get(UpgradePolicy)));

@@ -1,41 +1,60 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory.js';
+import type { AppConfig } from './config/app-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { ReadinessState } from './health/readiness.state.js';
 
-/** SIGTERM must end the process in 10 s; past this the shutdown is cut short. */
-const SHUTDOWN_DEADLINE_MS = 9_500;
+/** After the drain, closing connections and the store must fit in this; past it the exit is forced. */
+const CLOSE_DEADLINE_MS = 4_500;
 
-async function bootstrap(): Promise<void> {
-  let config;
+function configOrExit(): AppConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  const app = await createApp(config);
-  const logger = new Logger('Main');
+}
+
+/**
+ * SIGTERM: /health/ready turns 503 at once so load balancers stop sending new clients; after
+ * SHUTDOWN_DRAIN_MS the gateway stops accepting, closes every connection with 1001 (clients
+ * reconnect elsewhere), returns unacked messages to the inbox, closes the store and exits 0.
+ */
+function onTerminate(app: NestFastifyApplication, config: AppConfig, logger: Logger): (signal: string) => void {
   let stopping = false;
-  const stop = (signal: string): void => {
+  return (signal) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal} received: shutting down`);
+    logger.log(`${signal} received: draining for ${config.shutdown.drainMs} ms, then shutting down`);
+    app.get(ReadinessState).markDraining();
     setTimeout(() => {
-      logger.error(`Shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      logger.error('Shutdown did not finish in time; exiting');
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error(`Shutdown failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+    }, config.shutdown.drainMs + CLOSE_DEADLINE_MS).unref();
+    sleep(config.shutdown.drainMs)
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`Shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function bootstrap(): Promise<void> {
+  const config = configOrExit();
+  const app = await createApp(config);
+  const logger = new Logger('Main');
+  const terminate = onTerminate(app, config, logger);
+  process.once('SIGTERM', () => terminate('SIGTERM'));
+  process.once('SIGINT', () => terminate('SIGINT'));
   await app.listen(config.http.port, config.http.host);
   logger.log(`im-gateway listening on http://${config.http.host}:${config.http.port} (WebSocket ${config.ws.path})`);
 }

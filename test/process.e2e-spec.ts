@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChildGateway } from './support/child-gateway.js';
 import { tempDir } from './support/gateway.js';
+import { JsonClient } from './support/json-client.js';
 import { sleep, TestClient } from './support/ws-client.js';
 
 describe('the gateway process', () => {
@@ -35,13 +36,58 @@ describe('the gateway process', () => {
   });
 
   it('on SIGTERM closes every connection with 1001 and exits 0 within 10 s', async () => {
-    const g = await start({ OFFLINE_STORE: 'memory' });
+    const g = await start({ OFFLINE_STORE: 'memory', SHUTDOWN_DRAIN_MS: '0' });
     const clients = await Promise.all(['a', 'b', 'c'].map((u) => TestClient.open(g.wsUrl(u))));
     const started = Date.now();
     const exit = await g.stop('SIGTERM');
     expect(exit.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const c of clients) expect((await c.closed()).code).toBe(1001);
+  });
+
+  it('drains on SIGTERM: ready turns 503 while connections are served, then 1001, unacked back to the inbox, exit 0', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const env = { SQLITE_PATH: `${dir.path}/offline.db`, SHUTDOWN_DRAIN_MS: '1500' };
+    const g = await start(env);
+    const ready = () => fetch(`http://127.0.0.1:${g.port}/health/ready`).then((r) => r.status);
+    expect(await ready()).toBe(200);
+    const alice = await TestClient.open(g.wsUrl('alice'));
+    const bob = await JsonClient.open(g.wsUrl('bob'));
+    const started = Date.now();
+    g.process.kill('SIGTERM');
+    await sleep(300);
+    expect(await ready()).toBe(503);
+    alice.send('bob|during the drain, never acked');
+    expect((await bob.next('message')).body).toBe('during the drain, never acked');
+    expect((await bob.raw.closed()).code).toBe(1001);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect((await g.exited).code).toBe(0);
+    const again = await start(env);
+    const back = await JsonClient.open(again.wsUrl('bob'));
+    expect((await back.next('message')).body).toBe('during the drain, never acked');
+    await back.close();
+  });
+
+  it('LOG_FORMAT=json writes one JSON object per line, with connects and disconnects but no bodies or tokens', async () => {
+    const g = await start({ OFFLINE_STORE: 'memory', LOG_FORMAT: 'json', SHUTDOWN_DRAIN_MS: '0' });
+    const alice = await TestClient.open(g.wsUrl('alice'));
+    const bob = await TestClient.open(g.wsUrl('bob'));
+    alice.send('bob|secret body 12345');
+    await bob.next();
+    await alice.close();
+    await bob.close();
+    await TestClient.open(`ws://127.0.0.1:${g.port}/ws?user=a%7Cb&token=secret-token-67890`).catch(() => undefined);
+    await sleep(100);
+    await g.stop('SIGTERM');
+    const lines = g.output.trim().split('\n');
+    const entries = lines.map((line) => JSON.parse(line) as { level: string; message: string; context?: string });
+    const messages = entries.map((e) => e.message).join('\n');
+    expect(messages).toMatch(/Connected: connection \d+ of user alice/);
+    expect(messages).toMatch(/Disconnected: connection \d+ of user bob \(code 1005, [\d.]+ s\)/);
+    expect(messages).toMatch(/Upgrade refused \(400/);
+    expect(g.output).not.toContain('secret body');
+    expect(g.output).not.toContain('secret-token');
   });
 
   it('keeps queued messages through kill -9 and a restart on the same SQLite file', async () => {
