@@ -8,6 +8,9 @@ export const DEFAULT_WS_PATH = '/ws';
 /** The gateway's default frame limit, so the yardstick accepts exactly what the gateway accepts. */
 export const MAX_PAYLOAD_BYTES = 65_536;
 
+/** Server `error` frames quoted verbatim in a run's report; the rest are only counted. */
+export const KEPT_SERVER_ERROR_SAMPLES = 5;
+
 /** Subprotocol that switches the gateway to JSON frames with ids and acks. */
 export const JSON_SUBPROTOCOL = 'im.v1.json';
 
@@ -22,6 +25,9 @@ export const JSON_EVENTS = Object.freeze({
 
 /** `sent` status meaning a recipient device acked the message. */
 export const STATUS_DELIVERED = 'delivered';
+
+/** `sent` status meaning the message is durably in the recipient's offline inbox. */
+export const STATUS_QUEUED = 'queued';
 
 /** Separator of the seed protocol: a text frame `to|content`. */
 export const PLAIN_TEXT_SEPARATOR = '|';
@@ -56,10 +62,16 @@ export const UNLIMITED_RATE = '1000000000';
 export const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
- * Below this share of its core during a saturating workload, the server was not the bottleneck:
- * the generator (or the network) set the pace, and the figure says little about the server.
+ * Above this idle share of its core during a saturating workload, the server was waiting for
+ * work: the generator set the pace, and the figure says little about the server.
  */
-export const SATURATION_MIN_SERVER_CPU = 0.85;
+export const SATURATION_MAX_SERVER_CORE_IDLE = 0.1;
+
+/**
+ * Above this share of the server's core taken by other processes, the machine was not quiet
+ * and a run's figures carry that noise.
+ */
+export const FOREIGN_LOAD_WARNING = 0.05;
 
 // --- Workloads ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import * as defaults from './bench.constants.mjs';
 import { PROTOCOLS } from './generator/pairs/open-pairs.mjs';
 import { runIdleConnections } from './generator/workloads/idle-connections.workload.mjs';
 import { runLatency } from './generator/workloads/latency.workload.mjs';
-import { runOffline } from './generator/workloads/offline.workload.mjs';
+import { DURABILITY_PROBES, runOffline } from './generator/workloads/offline.workload.mjs';
 import { runThroughput } from './generator/workloads/throughput.workload.mjs';
 
 export const WORKLOADS = Object.freeze(['throughput', 'latency', 'idle', 'offline']);
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     protocol: { type: 'string', default: 'plain' },
     url: { type: 'string' },
     'server-pid': { type: 'string' },
+    'server-cpu': { type: 'string' },
     warmup: { type: 'string', default: String(defaults.WARMUP_SECONDS) },
     duration: { type: 'string', default: String(defaults.MEASURE_SECONDS) },
     pairs: { type: 'string', default: String(defaults.PAIRS) },
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'settle-ms': { type: 'string', default: String(defaults.RSS_SETTLE_MS) },
     users: { type: 'string', default: String(defaults.OFFLINE_USERS) },
     'per-user': { type: 'string', default: String(defaults.OFFLINE_MESSAGES_PER_USER) },
+    'durability-probe': { type: 'string', default: 'none' },
   },
 });
 
@@ -45,15 +47,20 @@ function positiveNumber(name) {
   return value;
 }
 
+function oneOf(name, accepted) {
+  if (!accepted.includes(values[name])) fail(`--${name} must be one of ${accepted.join(', ')}`);
+  return values[name];
+}
+
 function fail(message) {
   process.stderr.write(`load-generator: ${message}\n`);
   process.exit(2);
 }
 
 const workload = required('workload');
-const protocol = values.protocol;
-if (!PROTOCOLS.includes(protocol)) fail(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
-const common = { url: required('url'), serverPid: positiveNumber('server-pid') };
+const protocol = oneOf('protocol', PROTOCOLS);
+const server = { pid: positiveNumber('server-pid'), cpu: values['server-cpu'] };
+const common = { url: required('url'), server };
 const timing = { warmupSeconds: positiveNumber('warmup'), measureSeconds: positiveNumber('duration') };
 
 function run() {
@@ -76,6 +83,7 @@ function run() {
         users: positiveNumber('users'),
         perUser: positiveNumber('per-user'),
         warmupFraction: defaults.OFFLINE_WARMUP_FRACTION,
+        durabilityProbe: oneOf('durability-probe', DURABILITY_PROBES),
       });
     default:
       return fail(`--workload must be one of ${WORKLOADS.join(', ')}, got "${workload}"`);

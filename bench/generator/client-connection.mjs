@@ -52,37 +52,3 @@ export function connect(baseUrl, user, { subprotocol, onMessage } = {}) {
 }
 
 function ignoreError() {}
-
-/**
- * Opens `count` connections with at most `concurrency` handshakes in flight.
- * @param {number} count
- * @param {number} concurrency
- * @param {(index: number) => Promise<WebSocket>} open
- * @returns {Promise<WebSocket[]>} in index order
- */
-export async function connectMany(count, concurrency, open) {
-  const sockets = new Array(count);
-  let nextIndex = 0;
-  async function worker() {
-    while (nextIndex < count) {
-      const index = nextIndex++;
-      sockets[index] = await open(index);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return sockets;
-}
-
-/**
- * Sends a batch of frames on one connection as a single write: corking the TCP socket makes
- * ws's per-frame writes coalesce into one writev system call instead of one call per frame.
- * @param {WebSocket} ws
- */
-export function cork(ws) {
-  ws._socket.cork();
-}
-
-/** @param {WebSocket} ws */
-export function uncork(ws) {
-  ws._socket.uncork();
-}

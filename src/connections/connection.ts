@@ -113,9 +113,14 @@ export class Connection implements SendListener {
     else this.backlog.push(message);
   }
 
-  /** Fire-and-forget write of a plain-text message nobody tracks (the seed's live path). */
+  /** Fire-and-forget write of a message nobody tracks (the seed's live path, plain text only). */
   writeUntracked(message: ImMessage): void {
-    this.socket.send(this.codec.message(message));
+    this.writeBody(this.codec.message(message));
+  }
+
+  /** Writes an already-encoded plain-text frame nobody tracks. */
+  writeBody(frame: string): void {
+    this.socket.send(frame);
     this.checkBackpressure();
   }
 

@@ -97,7 +97,8 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   }
 
   private onPlainText(connection: Connection, data: Buffer): void {
-    if (this.rateLimited(connection, Date.now())) return;
+    const now = Date.now();
+    if (this.rateLimited(connection, now)) return;
     if (data.length > this.maxPayloadBytes) {
       this.metrics.framesDropped.labels('too_large').inc();
       connection.close(CloseCode.MESSAGE_TOO_BIG, `frame larger than ${this.maxPayloadBytes} bytes`);
@@ -118,7 +119,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       }
       connection.lastRecipient = recipient;
     }
-    this.router.sendText(connection.user, recipient, body);
+    this.router.sendText(connection.user, recipient, body, now);
   }
 
   private onJson(connection: Connection, data: Buffer): void {

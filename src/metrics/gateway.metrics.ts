@@ -31,11 +31,15 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Per-message counts are plain fields on the hot path, folded into Prometheus at scrape time. */
+  readonly routed = { local: 0, inbox: 0 };
+  private readonly routedReported = { local: 0, inbox: 0 };
   readonly messagesRouted = new Counter({
     name: `${PREFIX}messages_routed_total`,
     help: 'Messages accepted and routed, by path (local: a live connection here; inbox: stored)',
     labelNames: ['path'] as const,
     registers: [this.registry],
+    collect: () => this.foldRouted(),
   });
   readonly framesDropped = new Counter({
     name: `${PREFIX}frames_dropped_total`,
@@ -80,10 +84,15 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly routedLocal = this.messagesRouted.labels('local');
-  readonly routedInbox = this.messagesRouted.labels('inbox');
-
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private foldRouted(): void {
+    for (const path of ['local', 'inbox'] as const) {
+      const delta = this.routed[path] - this.routedReported[path];
+      if (delta > 0) this.messagesRouted.labels(path).inc(delta);
+      this.routedReported[path] = this.routed[path];
+    }
   }
 }

@@ -67,17 +67,17 @@ describe('MessageRouter', () => {
   it('writes to a live plain-text recipient at once', async () => {
     const bob = t.connect('bob');
     await settle();
-    t.router.sendText('alice', 'bob', 'hi');
+    t.router.sendText('alice', 'bob', 'hi', Date.now());
     expect(bob.socket.frames).toEqual(['hi']);
   });
 
   it('queues durably for an absent recipient and drains in order before live messages', async () => {
-    t.router.sendText('alice', 'bob', 'one');
-    t.router.sendText('alice', 'bob', 'two');
+    t.router.sendText('alice', 'bob', 'one', Date.now());
+    t.router.sendText('alice', 'bob', 'two', Date.now());
     await t.offline.flushed();
     expect(await t.offline.count('bob')).toBe(2);
     const bob = t.connect('bob');
-    t.router.sendText('alice', 'bob', 'live');
+    t.router.sendText('alice', 'bob', 'live', Date.now());
     await settle();
     expect(bob.socket.frames).toEqual(['one', 'two', 'live']);
     await t.offline.flushed();
@@ -85,10 +85,10 @@ describe('MessageRouter', () => {
   });
 
   it('returns what a draining connection never wrote to the inbox when it closes', async () => {
-    t.router.sendText('alice', 'bob', 'queued');
+    t.router.sendText('alice', 'bob', 'queued', Date.now());
     await t.offline.flushed();
     const bob = t.connect('bob'); // the drain waits for the store
-    t.router.sendText('alice', 'bob', 'live while draining');
+    t.router.sendText('alice', 'bob', 'live while draining', Date.now());
     t.close(bob);
     await settle();
     const left = await t.offline.peek('bob', 10);
@@ -99,7 +99,7 @@ describe('MessageRouter', () => {
     t = setup('replace');
     await t.offline.onModuleInit();
     const old = t.connect('bob');
-    t.router.sendText('alice', 'bob', 'for the old one'); // waits behind the old drain
+    t.router.sendText('alice', 'bob', 'for the old one', Date.now()); // waits behind the old drain
     const fresh = t.connect('bob');
     expect(old.socket.closedWith).toEqual({ code: 4001, reason: 'replaced' });
     await settle();
@@ -157,7 +157,7 @@ describe('MessageRouter', () => {
     it('keeps at most the window unacked and sends the rest as acks arrive', async () => {
       t = setup('multi', 3);
       await t.offline.onModuleInit();
-      for (let i = 0; i < 10; i++) t.router.sendText('alice', 'bob', `m${i}`);
+      for (let i = 0; i < 10; i++) t.router.sendText('alice', 'bob', `m${i}`, Date.now());
       await t.offline.flushed();
       const bob = t.connect('bob', 'json');
       await settle();

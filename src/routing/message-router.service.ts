@@ -36,10 +36,25 @@ export class MessageRouter implements WriteListener {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  /** A plain-text frame: nobody to answer, so routing is all there is. */
-  sendText(from: string, to: string, body: string): void {
-    const seq = this.sequence.next();
-    this.route({ id: messageIdFromSeq(seq), seq, from, to, body, ts: Date.now() }, undefined);
+  /**
+   * A plain-text frame: nobody to answer, so routing is all there is. The seed's case — every
+   * live connection of the recipient is plain text with nothing queued ahead — writes the body
+   * straight through, with no message record at all.
+   */
+  sendText(from: string, to: string, body: string, now: number): void {
+    const live = this.pool.connectionsOf(to);
+    if (live !== undefined && this.writeThrough(live, body)) {
+      this.metrics.routed.local++;
+      return;
+    }
+    const seq = this.sequence.next(now);
+    this.route({ id: messageIdFromSeq(seq), seq, from, to, body, ts: now }, undefined);
+  }
+
+  private writeThrough(live: ReadonlySet<Connection>, body: string): boolean {
+    for (const connection of live) if (connection.acks || !connection.canWriteNow) return false;
+    for (const connection of live) connection.writeBody(body);
+    return true;
   }
 
   /**
@@ -56,8 +71,9 @@ export class MessageRouter implements WriteListener {
       return;
     }
     if (this.reattach(id, listener)) return;
-    const seq = this.sequence.next();
-    this.route({ id, seq, from, to, body, ts: Date.now(), clientId }, listener);
+    const now = Date.now();
+    const seq = this.sequence.next(now);
+    this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
   }
 
   /** The client processed these messages. Unknown ids (already settled, or never held here) are ignored. */
@@ -98,7 +114,7 @@ export class MessageRouter implements WriteListener {
       this.queue(message, notify);
       return;
     }
-    this.metrics.routedLocal.inc();
+    this.metrics.routed.local++;
     let delivery: Delivery | undefined;
     let writtenUntracked = false;
     for (const connection of live) {
@@ -117,7 +133,7 @@ export class MessageRouter implements WriteListener {
 
   /** Into the inbox; `returning` for a message accepted earlier that nobody settled. */
   private queue(message: ImMessage, notify: SendListener | undefined, returning = false): void {
-    this.metrics.routedInbox.inc();
+    this.metrics.routed.inbox++;
     this.offline.enqueue(message, returning).then(
       () => notify?.confirm(message.clientId!, message.id, 'queued'),
       (error: unknown) => {

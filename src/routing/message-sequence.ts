@@ -9,10 +9,9 @@ const SEQ_PER_MS = 1024;
 export class MessageSequence {
   private last = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
-
-  next(): number {
-    const candidate = this.now() * SEQ_PER_MS;
+  /** `now`: the accept time in ms, which the caller already has. */
+  next(now: number): number {
+    const candidate = now * SEQ_PER_MS;
     this.last = candidate > this.last ? candidate : this.last + 1;
     return this.last;
   }

@@ -1,13 +1,16 @@
 // A sender and a receiver speaking the `im.v1.json` subprotocol, as a careful client would: the
 // receiver acks every message it gets (all ids received in one read go out in one `ack` frame,
 // the batching the `ids` array exists for), and a message is confirmed when its sender gets `sent`.
-import { cork, connect, uncork } from '../client-connection.mjs';
+import { connect } from '../client-connection.mjs';
 import { messageBody, messageId, nowMicros, parseMessageId } from '../message-body.mjs';
 import { SequenceChecker } from '../sequence-checker.mjs';
-import { JSON_EVENTS, JSON_SUBPROTOCOL, STATUS_DELIVERED } from '../../bench.constants.mjs';
-
-/** Server `error` frames kept verbatim for the report; the rest are only counted. */
-const KEPT_SERVER_ERRORS = 5;
+import { TextFrameBatch } from '../text-frame-batch.mjs';
+import {
+  JSON_EVENTS,
+  JSON_SUBPROTOCOL,
+  KEPT_SERVER_ERROR_SAMPLES,
+  STATUS_DELIVERED,
+} from '../../bench.constants.mjs';
 
 export class JsonPair {
   sent = 0;
@@ -43,6 +46,7 @@ export class JsonPair {
     const subprotocol = JSON_SUBPROTOCOL;
     this.receiver = await connect(baseUrl, this.receiverUser, { subprotocol, onMessage: this.onReceiverFrame });
     this.sender = await connect(baseUrl, this.senderUser, { subprotocol, onMessage: this.onSenderFrame });
+    this.batch = new TextFrameBatch(this.sender);
   }
 
   get received() {
@@ -51,13 +55,12 @@ export class JsonPair {
 
   /** Sends `count` messages in one write; the client id doubles as the latency stamp. */
   send(count) {
-    const ws = this.sender;
-    cork(ws);
+    const batch = this.batch;
     for (let i = 0; i < count; i++) {
       const id = messageId(this.index, this.sent++, nowMicros());
-      ws.send(this.framePrefix + id + '","body":"' + messageBody(id) + '"}}');
+      batch.add(this.framePrefix + id + '","body":"' + messageBody(id) + '"}}');
     }
-    uncork(ws);
+    batch.send();
   }
 
   onReceiverFrame(data) {
@@ -112,7 +115,7 @@ export class JsonPair {
       return;
     }
     this.serverErrors++;
-    if (this.serverErrorSamples.length < KEPT_SERVER_ERRORS) this.serverErrorSamples.push(frame.data);
+    if (this.serverErrorSamples.length < KEPT_SERVER_ERROR_SAMPLES) this.serverErrorSamples.push(frame.data);
   }
 
   report() {

@@ -1,5 +1,6 @@
 // Builds the pairs of a workload for one protocol, and sums their correctness reports.
-import { connectMany } from '../client-connection.mjs';
+import { KEPT_SERVER_ERROR_SAMPLES } from '../../bench.constants.mjs';
+import { connectMany } from '../connect-many.mjs';
 import { JsonPair } from './json.pair.mjs';
 import { PlainTextPair } from './plain-text.pair.mjs';
 
@@ -32,9 +33,6 @@ export async function openPairs(protocol, baseUrl, count, listener) {
   });
 }
 
-/** Server error frames quoted in a run's report; the rest are only counted. */
-const KEPT_SERVER_ERRORS = 5;
-
 /** Totals of every pair's report. */
 export function sumReports(pairs) {
   const total = {
@@ -56,7 +54,7 @@ export function sumReports(pairs) {
       else total[key] += report[key];
     }
   }
-  total.serverErrorSamples = total.serverErrorSamples.slice(0, KEPT_SERVER_ERRORS);
+  total.serverErrorSamples = total.serverErrorSamples.slice(0, KEPT_SERVER_ERROR_SAMPLES);
   return total;
 }
 

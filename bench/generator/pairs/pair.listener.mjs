@@ -8,5 +8,4 @@
  *   message is done: for the seed protocol on receipt, for JSON on `sent`
  */
 
-/** A listener that ignores everything, for pairs whose traffic is not measured. */
-export const IGNORING_LISTENER = Object.freeze({ onDelivered() {}, onConfirmed() {} });
+export {};

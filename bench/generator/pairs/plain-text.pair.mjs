@@ -1,8 +1,9 @@
 // A sender and a receiver speaking the seed protocol: the sender writes `to|content`, the receiver
 // gets `content` and nothing comes back, so a message is confirmed when it is received.
-import { cork, connect, uncork } from '../client-connection.mjs';
+import { connect } from '../client-connection.mjs';
 import { messageBody, messageId, nowMicros, parseMessageId } from '../message-body.mjs';
 import { SequenceChecker } from '../sequence-checker.mjs';
+import { TextFrameBatch } from '../text-frame-batch.mjs';
 import { PLAIN_TEXT_SEPARATOR } from '../../bench.constants.mjs';
 
 export class PlainTextPair {
@@ -31,6 +32,7 @@ export class PlainTextPair {
   async open(baseUrl) {
     this.receiver = await connect(baseUrl, this.receiverUser, { onMessage: this.onReceiverFrame });
     this.sender = await connect(baseUrl, this.senderUser, { onMessage: this.onSenderFrame });
+    this.batch = new TextFrameBatch(this.sender);
   }
 
   /** Messages received: the seed protocol has no other confirmation. */
@@ -44,12 +46,11 @@ export class PlainTextPair {
 
   /** Sends `count` messages in one write. */
   send(count) {
-    const ws = this.sender;
-    cork(ws);
+    const batch = this.batch;
     for (let i = 0; i < count; i++) {
-      ws.send(this.framePrefix + messageBody(messageId(this.index, this.sent++, nowMicros())));
+      batch.add(this.framePrefix + messageBody(messageId(this.index, this.sent++, nowMicros())));
     }
-    uncork(ws);
+    batch.send();
   }
 
   onReceiverFrame(data) {

@@ -5,17 +5,17 @@ import { DRAIN_TIMEOUT_MS, LATENCY_TICK_MS } from '../../bench.constants.mjs';
 import { LatencyRecorder } from '../latency-recorder.mjs';
 import { nowMicros } from '../message-body.mjs';
 import { allSettled, closePairs, openPairs, sumReports } from '../pairs/open-pairs.mjs';
-import { between, sample } from '../process-stats.mjs';
+import { between, cpuFigures, sample } from '../process-stats.mjs';
 import { sleep, waitUntil } from '../wait.mjs';
 
 const MICROS_PER_SECOND = 1e6;
 
 /**
- * @param {{ protocol: 'plain' | 'json', url: string, serverPid: number, pairs: number,
+ * @param {{ protocol: 'plain' | 'json', url: string, server: { pid: number, cpu?: string }, pairs: number,
  *   rate: number, warmupSeconds: number, measureSeconds: number }} options
  */
 export async function runLatency(options) {
-  const { protocol, url, serverPid, rate } = options;
+  const { protocol, url, server, rate } = options;
   const delivery = new LatencyRecorder();
   // Sender-side round trip (send to `sent`), which only the JSON protocol has.
   const confirmation = protocol === 'json' ? new LatencyRecorder() : null;
@@ -47,22 +47,21 @@ export async function runLatency(options) {
   }, LATENCY_TICK_MS);
 
   await sleep(options.warmupSeconds * 1000);
-  const start = sample(serverPid);
+  const start = sample(server);
   await sleep(options.measureSeconds * 1000);
-  const end = sample(serverPid);
+  const end = sample(server);
 
   const settled = await waitUntil(() => issued === total && allSettled(pairs), DRAIN_TIMEOUT_MS);
   clearInterval(pacer);
   const correctness = sumReports(pairs);
   closePairs(pairs);
 
-  const measured = between(start, end);
+  const measured = between(start, end, server);
   return {
     ratePerSecond: rate,
     latencyMs: delivery.summary(),
     confirmationMs: confirmation?.summary() ?? null,
-    serverCpu: measured.serverCpu,
-    generatorCpu: measured.generatorCpu,
+    ...cpuFigures(measured),
     correctness: { ...correctness, settled },
   };
 }

@@ -3,15 +3,15 @@
 // pairs and window it runs flat out, and delivered messages per second is its capacity.
 import { DRAIN_TIMEOUT_MS } from '../../bench.constants.mjs';
 import { allSettled, closePairs, openPairs, sumReports } from '../pairs/open-pairs.mjs';
-import { between, sample } from '../process-stats.mjs';
+import { between, cpuFigures, sample } from '../process-stats.mjs';
 import { sleep, waitUntil } from '../wait.mjs';
 
 /**
- * @param {{ protocol: 'plain' | 'json', url: string, serverPid: number, pairs: number,
+ * @param {{ protocol: 'plain' | 'json', url: string, server: { pid: number, cpu?: string }, pairs: number,
  *   window: number, warmupSeconds: number, measureSeconds: number }} options
  */
 export async function runThroughput(options) {
-  const { protocol, url, serverPid, window } = options;
+  const { protocol, url, server, window } = options;
   let running = true;
   let delivered = 0;
   /** Pairs that got confirmations in the current read, refilled together after it. */
@@ -43,10 +43,10 @@ export async function runThroughput(options) {
   for (const pair of pairs) pair.send(window);
 
   await sleep(options.warmupSeconds * 1000);
-  const start = sample(serverPid);
+  const start = sample(server);
   const deliveredAtStart = delivered;
   await sleep(options.measureSeconds * 1000);
-  const end = sample(serverPid);
+  const end = sample(server);
   const deliveredInWindow = delivered - deliveredAtStart;
   running = false;
 
@@ -54,12 +54,13 @@ export async function runThroughput(options) {
   const correctness = sumReports(pairs);
   closePairs(pairs);
 
-  const measured = between(start, end);
+  const measured = between(start, end, server);
   return {
     deliveredPerSecond: deliveredInWindow / measured.seconds,
     measuredSeconds: measured.seconds,
-    serverCpu: measured.serverCpu,
-    generatorCpu: measured.generatorCpu,
+    // Cost per message: time the host takes the core away (steal) counts in wall time, not here.
+    deliveredPerServerCpuSecond: deliveredInWindow / measured.serverCpuSeconds,
+    ...cpuFigures(measured),
     correctness: { ...correctness, settled },
   };
 }

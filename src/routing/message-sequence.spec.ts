@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { MessageSequence } from './message-sequence.js';
+
+describe('MessageSequence', () => {
+  it('follows the clock and never repeats within a millisecond', () => {
+    const seq = new MessageSequence();
+    const a = seq.next(1_000);
+    const b = seq.next(1_000);
+    const c = seq.next(1_001);
+    expect(b).toBe(a + 1);
+    expect(c).toBeGreaterThan(b);
+    expect(c).toBe(1_001 * 1024);
+  });
+
+  it('never goes backwards when the wall clock does', () => {
+    const seq = new MessageSequence();
+    const a = seq.next(5_000);
+    const b = seq.next(4_000);
+    expect(b).toBe(a + 1);
+  });
+
+  it('sorts after a restart: a new process starts from the clock', () => {
+    const before = new MessageSequence().next(10_000);
+    const after = new MessageSequence().next(10_001);
+    expect(after).toBeGreaterThan(before);
+  });
+});
