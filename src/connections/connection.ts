@@ -37,6 +37,11 @@ const SLOW_CONSUMER_HARD_FACTOR = 4;
 /** A slow consumer gets this long to read what is in flight and our 1013 close frame. */
 const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
 
+interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
 /** `WebSocket.OPEN` without importing `ws` into the domain. */
 const OPEN = 1;
 
@@ -80,7 +85,11 @@ export class Connection implements SendListener {
   ) {
     this.window = limits.window;
     this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    this.tcp = (socket as { _socket?: CorkableSocket })._socket;
   }
+
+  /** The TCP socket under a `ws` socket (absent under a test stub). */
+  private readonly tcp: CorkableSocket | undefined;
 
   get isOpen(): boolean {
     return this.socket.readyState === OPEN;
@@ -120,16 +129,16 @@ export class Connection implements SendListener {
 
   /** Writes an already-encoded plain-text frame nobody tracks. */
   writeBody(frame: string): void {
-    this.socket.send(frame);
+    this.send(frame);
     this.checkBackpressure();
   }
 
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
-    if (this.acks) this.socket.send(this.codec.message(message));
+    if (this.acks) this.send(this.codec.message(message));
     else {
-      this.socket.send(this.codec.message(message), (error?: Error | null) => {
+      this.send(this.codec.message(message), (error?: Error | null) => {
         if (!error && this.unacked.delete(message.id)) {
           this.afterSettle();
           this.listener.written(this, message);
@@ -172,7 +181,7 @@ export class Connection implements SendListener {
 
   /** Sends a protocol frame (an answer, not a message). */
   sendFrame(frame: string | undefined): void {
-    if (frame !== undefined && this.isOpen) this.socket.send(frame);
+    if (frame !== undefined && this.isOpen) this.send(frame);
   }
 
   /** Tells a JSON sender what became of its message `clientId`. */
@@ -236,6 +245,25 @@ export class Connection implements SendListener {
   close(code: number, reason: string): void {
     this.socket.close(code, reason);
   }
+
+  /**
+   * Frames written in one turn of the event loop leave in one TCP write: the socket is corked at
+   * the first and uncorked once the current batch of incoming frames has been handled.
+   */
+  private send(frame: string, written?: (error?: Error | null) => void): void {
+    if (!this.corked && this.tcp !== undefined) {
+      this.corked = true;
+      this.tcp.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.send(frame, written);
+  }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.tcp!.uncork();
+  };
 
   private afterSettle(): void {
     this.pump();

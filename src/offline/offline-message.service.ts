@@ -49,7 +49,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private readonly ttlMs: number;
   private pending = pendingWrite();
   private scheduled = false;
-  private writing: Promise<void> = Promise.resolve();
+  /** The transaction being committed; at most one at a time. */
+  private inFlight: Promise<void> | undefined;
   private purgeTimer?: Stoppable;
   private opened = false;
   private readonly inboxMax: number;
@@ -123,8 +124,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Resolves once every write requested so far is committed. */
   flushed(): Promise<void> {
-    if (this.scheduled) return this.pending.done.catch(() => undefined);
-    return this.writing;
+    if (this.hasPending()) return this.pending.done.catch(() => undefined);
+    return this.inFlight ?? Promise.resolve();
   }
 
   /** Unexpired messages for `recipient`, oldest first, after `afterSeq`. */
@@ -166,34 +167,49 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return admitted;
   }
 
+  private hasPending(): boolean {
+    const { append, remove, sent } = this.pending;
+    return append.length + remove.length + sent.length > 0;
+  }
+
   private schedule(): Promise<void> {
-    if (!this.scheduled) {
+    if (!this.scheduled && this.inFlight === undefined) {
       this.scheduled = true;
       setImmediate(() => this.commit());
     }
     return this.pending.done;
   }
 
+  /**
+   * Group commit: one transaction at a time, and everything requested while it commits (its
+   * fsync included) forms the next one, so a slow disk means bigger batches, not a longer queue.
+   */
   private commit(): void {
+    this.scheduled = false;
+    if (this.inFlight !== undefined || !this.hasPending()) return;
     const batch = this.pending;
     this.pending = pendingWrite();
-    this.scheduled = false;
-    this.writing = this.writing.then(async () => {
-      try {
-        const append = await this.admit(batch);
-        await this.store.write({ append, remove: batch.remove.map((m) => m.id), sent: batch.sent });
-        this.metrics.inboxWrites.inc(append.length);
-        for (const { to } of batch.remove) {
-          const size = this.inboxSizes.get(to);
-          if (size !== undefined) this.inboxSizes.set(to, Math.max(0, size - 1));
-        }
-        batch.resolve();
-      } catch (error) {
-        this.logger.error(
-          `Offline store write failed (${batch.append.length} messages, ${batch.remove.length} removals, ${batch.sent.length} sent records): ${String(error)}`,
-        );
-        batch.reject(error);
-      }
+    this.inFlight = this.writeBatch(batch).finally(() => {
+      this.inFlight = undefined;
+      if (this.hasPending()) this.commit();
     });
+  }
+
+  private async writeBatch(batch: PendingWrite): Promise<void> {
+    try {
+      const append = await this.admit(batch);
+      await this.store.write({ append, remove: batch.remove.map((m) => m.id), sent: batch.sent });
+      this.metrics.inboxWrites.inc(append.length);
+      for (const { to } of batch.remove) {
+        const size = this.inboxSizes.get(to);
+        if (size !== undefined) this.inboxSizes.set(to, Math.max(0, size - 1));
+      }
+      batch.resolve();
+    } catch (error) {
+      this.logger.error(
+        `Offline store write failed (${batch.append.length} messages, ${batch.remove.length} removals, ${batch.sent.length} sent records): ${String(error)}`,
+      );
+      batch.reject(error);
+    }
   }
 }

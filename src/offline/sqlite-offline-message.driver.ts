@@ -4,33 +4,8 @@ import { dirname } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, SentRecord, StoredMessage } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
-
-/** Another process holding a write lock (a backup, an operator's sqlite3 shell) gets this long. */
-const BUSY_TIMEOUT_MS = 5_000;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS inbox (
-    seq        INTEGER PRIMARY KEY,
-    id         TEXT    NOT NULL UNIQUE,
-    recipient  TEXT    NOT NULL,
-    sender     TEXT    NOT NULL,
-    client_id  TEXT,
-    body       TEXT    NOT NULL,
-    ts         INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS inbox_by_recipient ON inbox (recipient, seq);
-  CREATE INDEX IF NOT EXISTS inbox_by_expiry ON inbox (expires_at);
-  CREATE TABLE IF NOT EXISTS sent (
-    sender     TEXT    NOT NULL,
-    client_id  TEXT    NOT NULL,
-    message_id TEXT    NOT NULL,
-    status     TEXT    NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (sender, client_id)
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS sent_by_expiry ON sent (expires_at);
-`;
+import { BUSY_TIMEOUT_MS, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { SqliteWriter } from './sqlite-writer.js';
 
 interface Row {
   seq: number;
@@ -57,13 +32,15 @@ function toMessage(row: Row): StoredMessage {
 }
 
 /**
- * Inboxes in an embedded SQLite file (WAL). `synchronous=full` (default) makes every committed
- * write survive power loss; `normal` survives a process crash (`kill -9`) and fsyncs less.
+ * Inboxes in an embedded SQLite file (WAL). Writes go to a writer thread (`SqliteWriter`), reads
+ * are served here from a second connection that sees every committed write. `synchronous=full`
+ * (default) makes every committed write survive power loss; `normal` survives a process crash
+ * (`kill -9`) and fsyncs less.
  */
 export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private db?: Database.Database;
   private statements?: ReturnType<SqliteOfflineMessageDriver['prepare']>;
-  private applyWrite?: (batch: InboxWrite) => void;
+  private writer?: SqliteWriter;
 
   constructor(
     private readonly path: string,
@@ -73,25 +50,18 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async open(): Promise<void> {
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname(this.path), { recursive: true });
     const db = new Database(this.path);
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${this.synchronous.toUpperCase()}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.exec(SCHEMA);
+    db.exec(SQLITE_SCHEMA);
     this.db = db;
-    const s = (this.statements = this.prepare(db));
-    this.applyWrite = db.transaction(({ append, remove, sent }: InboxWrite) => {
-      for (const m of append) {
-        s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
-      }
-      for (const id of remove) s.remove.run(id);
-      for (const r of sent) s.upsertSent.run(r.sender, r.clientId, r.messageId, r.status, r.expiresAt);
-    });
+    this.statements = this.prepare(db);
+    this.writer = new SqliteWriter(this.path, this.synchronous);
   }
 
-  async write(batch: InboxWrite): Promise<void> {
-    this.opened().applyWrite!(batch);
+  write(batch: InboxWrite): Promise<void> {
+    return this.opened().writer!.write(batch);
   }
 
   async peek(recipient: string, now: number, limit: number, afterSeq = -1): Promise<StoredMessage[]> {
@@ -112,13 +82,13 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return { sender, clientId, messageId: row.message_id, status: row.status, expiresAt: row.expires_at };
   }
 
-  async purgeExpired(now: number): Promise<number> {
-    const s = this.opened().statements!;
-    s.purgeSent.run(now);
-    return s.purge.run(now).changes;
+  purgeExpired(now: number): Promise<number> {
+    return this.opened().writer!.purge(now);
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
+    this.writer = undefined;
     this.db?.close();
     this.db = undefined;
   }
@@ -130,24 +100,13 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   private prepare(db: Database.Database) {
     return {
-      insert: db.prepare(
-        `INSERT OR IGNORE INTO inbox (seq, id, recipient, sender, client_id, body, ts, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      remove: db.prepare('DELETE FROM inbox WHERE id = ?'),
       peek: db.prepare(
         `SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
       ),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
-      purge: db.prepare('DELETE FROM inbox WHERE expires_at <= ?'),
-      upsertSent: db.prepare(
-        `INSERT INTO sent (sender, client_id, message_id, status, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status`,
-      ),
       findSent: db.prepare(
         'SELECT message_id, status, expires_at FROM sent WHERE sender = ? AND client_id = ? AND expires_at > ?',
       ),
-      purgeSent: db.prepare('DELETE FROM sent WHERE expires_at <= ?'),
     };
   }
 }

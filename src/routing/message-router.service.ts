@@ -181,17 +181,16 @@ export class MessageRouter implements WriteListener {
       void this.offline.remove(message);
     }
     if (message.clientId === undefined) return;
-    const clientId = message.clientId;
-    this.offline.recordSent(message.from, clientId, message.id, 'delivered').then(
-      () => {
-        notify?.confirm(clientId, message.id, 'delivered');
-        if (!fromInbox) return;
-        for (const connection of this.pool.connectionsOf(message.from) ?? []) {
-          if (connection !== notify) connection.receipt(message.id);
-        }
-      },
-      () => undefined,
-    );
+    // The record makes a later resend answer `delivered` instead of routing again. It is written
+    // in the next group commit; the answer does not wait for it: a sender that got the answer
+    // does not resend, and one that did not resends with the same id, which the recipient's SDK
+    // drops as a copy.
+    void this.offline.recordSent(message.from, message.clientId, message.id, 'delivered');
+    notify?.confirm(message.clientId, message.id, 'delivered');
+    if (!fromInbox) return;
+    for (const connection of this.pool.connectionsOf(message.from) ?? []) {
+      if (connection !== notify) connection.receipt(message.id);
+    }
   }
 
   /** The last holder let go without settling: hand the message to the user's other connections, or the inbox. */

@@ -1,0 +1,114 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { SqliteSynchronous } from '../config/app-config.js';
+import type { InboxWrite } from './offline-message.store.js';
+import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
+
+/**
+ * The writer thread, as a self-contained CommonJS script (so it runs the same from `dist/` and
+ * from the TypeScript sources under test). It owns the only write connection: a commit, with its
+ * fsync, blocks this thread, never the event loop that serves the sockets.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driverPath);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+const s = {};
+for (const [name, sql] of Object.entries(workerData.sql)) s[name] = db.prepare(sql);
+const write = db.transaction(({ append, remove, sent }) => {
+  for (const m of append) s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
+  for (const id of remove) s.remove.run(id);
+  for (const r of sent) s.upsertSent.run(r.sender, r.clientId, r.messageId, r.status, r.expiresAt);
+});
+const purge = db.transaction((now) => {
+  s.purgeSent.run(now);
+  return s.purge.run(now).changes;
+});
+parentPort.on('message', (job) => {
+  try {
+    if (job.kind === 'write') parentPort.postMessage({ id: job.id, result: write(job.batch) });
+    else if (job.kind === 'purge') parentPort.postMessage({ id: job.id, result: purge(job.now) });
+    else {
+      db.close();
+      parentPort.postMessage({ id: job.id });
+      parentPort.close();
+    }
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
+  }
+});
+`;
+
+type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number } | { kind: 'close' };
+
+interface Reply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+/** The main thread's handle on the writer thread: each job answers with a promise. */
+export class SqliteWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(path: string, synchronous: SqliteSynchronous) {
+    this.worker = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: {
+        path,
+        synchronous: synchronous.toUpperCase(),
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        sql: SQLITE_WRITES,
+        driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
+    });
+    this.worker.on('message', (reply: Reply) => this.answer(reply));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`SQLite writer thread exited (code ${code})`)));
+  }
+
+  write(batch: InboxWrite): Promise<void> {
+    return this.run({ kind: 'write', batch }) as Promise<void>;
+  }
+
+  purge(now: number): Promise<number> {
+    return this.run({ kind: 'purge', now }) as Promise<number>;
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    await this.run({ kind: 'close' });
+    await exited;
+  }
+
+  private run(job: Job): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...job, id });
+    });
+  }
+
+  private answer({ id, result, error }: Reply): void {
+    const waiter = this.waiting.get(id);
+    if (!waiter) return;
+    this.waiting.delete(id);
+    if (error === undefined) waiter.resolve(result);
+    else waiter.reject(new Error(error));
+  }
+
+  /** The thread is gone: every pending and later job fails, so nothing is ever reported stored. */
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(this.failure);
+    this.waiting.clear();
+  }
+}
