@@ -32,6 +32,10 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     return out;
   }
 
+  async recipients(limit: number): Promise<string[] | undefined> {
+    return this.inboxes.size > limit ? undefined : [...this.inboxes.keys()];
+  }
+
   async count(recipient: string, now: number): Promise<number> {
     let n = 0;
     for (const message of this.inboxes.get(recipient) ?? []) if (message.expiresAt > now) n++;

@@ -5,6 +5,9 @@ import type { ImMessage } from '../routing/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
 import { OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
 
+/** Users with waiting messages kept in memory (~100 bytes each); beyond it every connect asks the store. */
+const MAX_TRACKED_RECIPIENTS = 100_000;
+
 /** The recipient's inbox already holds INBOX_MAX_MESSAGES; the message was not stored. */
 export class InboxFullError extends Error {
   constructor(recipient: string, limit: number) {
@@ -56,6 +59,11 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private readonly inboxMax: number;
   /** Inbox sizes of recipients seen lately, so INBOX_MAX_MESSAGES costs no query per message. */
   private readonly inboxSizes = new Map<string, number>();
+  /**
+   * A superset of the users with messages waiting (every enqueue adds its recipient at once), so a
+   * connection of anyone else skips the inbox query. `undefined` when there were too many to keep.
+   */
+  private waitingFor: Set<string> | undefined;
 
   constructor(
     private readonly store: OfflineMessageStore,
@@ -68,6 +76,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     await this.store.open();
+    await this.loadWaitingRecipients();
     this.opened = true;
     this.purgeTimer = startInboxPurge(() => this.purgeExpired());
   }
@@ -91,6 +100,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    */
   enqueue(message: ImMessage, returning = false): Promise<void> {
     const batch = this.pending;
+    this.noteWaiting(message.to);
     batch.append.push({ message: { ...message, expiresAt: message.ts + this.ttlMs }, admit: !returning });
     if (message.clientId !== undefined) {
       this.pending.sent.push({
@@ -128,6 +138,16 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.inFlight ?? Promise.resolve();
   }
 
+  /** False only when `recipient` certainly has no message waiting. */
+  mayHaveMessages(recipient: string): boolean {
+    return this.waitingFor === undefined || this.waitingFor.has(recipient);
+  }
+
+  /** A drain found nothing for `recipient`. */
+  noteEmpty(recipient: string): void {
+    this.waitingFor?.delete(recipient);
+  }
+
   /** Unexpired messages for `recipient`, oldest first, after `afterSeq`. */
   peek(recipient: string, limit: number, afterSeq?: number): Promise<StoredMessage[]> {
     return this.store.peek(recipient, Date.now(), limit, afterSeq);
@@ -141,6 +161,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     await this.flushed();
     const purged = await this.store.purgeExpired(now);
     this.inboxSizes.clear();
+    if (this.waitingFor === undefined) await this.loadWaitingRecipients();
     if (purged > 0) {
       this.metrics.expiredMessages.inc(purged);
       this.logger.log(`Purged ${purged} expired offline messages`);
@@ -165,6 +186,17 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
       admitted.push(message);
     }
     return admitted;
+  }
+
+  private async loadWaitingRecipients(): Promise<void> {
+    const recipients = await this.store.recipients(MAX_TRACKED_RECIPIENTS);
+    this.waitingFor = recipients === undefined ? undefined : new Set(recipients);
+  }
+
+  private noteWaiting(recipient: string): void {
+    if (this.waitingFor === undefined) return;
+    this.waitingFor.add(recipient);
+    if (this.waitingFor.size > MAX_TRACKED_RECIPIENTS) this.waitingFor = undefined;
   }
 
   private hasPending(): boolean {

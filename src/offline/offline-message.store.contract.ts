@@ -92,6 +92,12 @@ export function describeOfflineStoreContract(
       expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
     });
 
+    it('lists the users with messages waiting, up to a limit', async () => {
+      await store.write({ append: [message(1, 'bob'), message(2, 'carol'), message(3, 'bob')], remove: [], sent: [] });
+      expect((await store.recipients(10))!.sort()).toEqual(['bob', 'carol']);
+      expect(await store.recipients(1)).toBeUndefined();
+    });
+
     it('keeps messages across close and reopen when the driver is durable', async () => {
       if (!reopen) return;
       const record = { sender: 'alice', clientId: 'c1', messageId: 'm1', status: 'queued' as const, expiresAt: NOW + 10 };

@@ -74,6 +74,11 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return row.n;
   }
 
+  async recipients(limit: number): Promise<string[] | undefined> {
+    const rows = this.opened().statements!.recipients.all(limit + 1) as Array<{ recipient: string }>;
+    return rows.length > limit ? undefined : rows.map((r) => r.recipient);
+  }
+
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
     const row = this.opened().statements!.findSent.get(sender, clientId, now) as
       | { message_id: string; status: SentRecord['status']; expires_at: number }
@@ -103,6 +108,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       peek: db.prepare(
         `SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
       ),
+      recipients: db.prepare('SELECT DISTINCT recipient FROM inbox LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
       findSent: db.prepare(
         'SELECT message_id, status, expires_at FROM sent WHERE sender = ? AND client_id = ? AND expires_at > ?',

@@ -98,12 +98,14 @@ describe('MessageRouter', () => {
   it('under replace, closes the old connection with 4001 and hands what it held to the new one', async () => {
     t = setup('replace');
     await t.offline.onModuleInit();
-    const old = t.connect('bob');
+    t.router.sendText('alice', 'bob', 'queued first', Date.now());
+    await t.offline.flushed();
+    const old = t.connect('bob'); // its drain waits for the store
     t.router.sendText('alice', 'bob', 'for the old one', Date.now()); // waits behind the old drain
     const fresh = t.connect('bob');
     expect(old.socket.closedWith).toEqual({ code: 4001, reason: 'replaced' });
     await settle();
-    expect(fresh.socket.frames).toEqual(['for the old one']);
+    expect(fresh.socket.frames).toEqual(['queued first', 'for the old one']);
     expect(old.socket.frames).toEqual([]);
   });
 

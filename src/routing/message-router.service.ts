@@ -213,6 +213,10 @@ export class MessageRouter implements WriteListener {
   }
 
   private async drain(connection: Connection): Promise<void> {
+    if (!this.offline.mayHaveMessages(connection.user)) {
+      connection.finishDrain();
+      return;
+    }
     try {
       await this.offline.flushed();
       let afterSeq: number | undefined;
@@ -221,6 +225,7 @@ export class MessageRouter implements WriteListener {
         const room = connection.window - connection.unacked.size;
         if (!connection.isOpen || room <= 0) continue;
         const batch = await this.offline.peek(connection.user, Math.min(DRAIN_BATCH_SIZE, room), afterSeq);
+        if (batch.length === 0 && afterSeq === undefined) this.offline.noteEmpty(connection.user);
         if (batch.length === 0 || !connection.isOpen) break;
         for (const message of batch) this.writeFromInbox(connection, message);
         afterSeq = batch[batch.length - 1]!.seq;
