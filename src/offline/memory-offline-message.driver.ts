@@ -8,13 +8,17 @@ const sentKey = (sender: string, clientId: string): string => `${sender}\n${clie
 export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   private readonly inboxes = new Map<string, StoredMessage[]>();
   private readonly recipientOf = new Map<string, string>();
+  private readonly idOfSeq = new Map<number, string>();
   private readonly sent = new Map<string, SentRecord>();
 
   async open(): Promise<void> {}
 
   async write({ append, remove, sent }: InboxWrite): Promise<void> {
     for (const message of append) this.insert(message);
-    for (const id of remove) this.delete(id);
+    for (const seq of remove) {
+      const id = this.idOfSeq.get(seq);
+      if (id !== undefined) this.delete(id);
+    }
     for (const record of sent) this.sent.set(sentKey(record.sender, record.clientId), record);
   }
 
@@ -47,7 +51,11 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     for (const [recipient, inbox] of this.inboxes) {
       const kept = inbox.filter((m) => m.expiresAt > now);
       purged += inbox.length - kept.length;
-      for (const m of inbox) if (m.expiresAt <= now) this.recipientOf.delete(m.id);
+      for (const m of inbox) {
+        if (m.expiresAt > now) continue;
+        this.recipientOf.delete(m.id);
+        this.idOfSeq.delete(m.seq);
+      }
       if (kept.length === 0) this.inboxes.delete(recipient);
       else this.inboxes.set(recipient, kept);
     }
@@ -58,13 +66,15 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   async close(): Promise<void> {
     this.inboxes.clear();
     this.recipientOf.clear();
+    this.idOfSeq.clear();
     this.sent.clear();
   }
 
   /** Keeps each inbox sorted by seq: a message returned to the inbox lands at its old place. */
   private insert(message: StoredMessage): void {
-    if (this.recipientOf.has(message.id)) return;
+    if (this.recipientOf.has(message.id) || this.idOfSeq.has(message.seq)) return;
     this.recipientOf.set(message.id, message.to);
+    this.idOfSeq.set(message.seq, message.id);
     let inbox = this.inboxes.get(message.to);
     if (!inbox) this.inboxes.set(message.to, (inbox = []));
     let i = inbox.length;
@@ -77,7 +87,8 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     if (recipient === undefined) return;
     this.recipientOf.delete(id);
     const inbox = this.inboxes.get(recipient)!;
-    inbox.splice(inbox.findIndex((m) => m.id === id), 1);
+    const [gone] = inbox.splice(inbox.findIndex((m) => m.id === id), 1);
+    this.idOfSeq.delete(gone!.seq);
     if (inbox.length === 0) this.inboxes.delete(recipient);
   }
 }

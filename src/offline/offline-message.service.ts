@@ -23,7 +23,7 @@ interface Appended {
 
 interface PendingWrite {
   append: Appended[];
-  remove: Array<{ readonly id: string; readonly to: string }>;
+  remove: Array<{ readonly seq: number; readonly to: string }>;
   sent: SentRecord[];
   /** Ids of messages refused because the inbox was full. */
   refused: Set<string>;
@@ -100,8 +100,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    */
   enqueue(message: ImMessage, returning = false): Promise<void> {
     const batch = this.pending;
-    this.noteWaiting(message.to);
-    batch.append.push({ message: { ...message, expiresAt: message.ts + this.ttlMs }, admit: !returning });
+    this.append(message, returning);
     if (message.clientId !== undefined) {
       this.pending.sent.push({
         sender: message.from,
@@ -116,8 +115,22 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     });
   }
 
+  /**
+   * `enqueue` for a sender nobody answers (plain text): no promise per message; a refusal or a
+   * failed write is counted and logged by the batch.
+   */
+  enqueueQuietly(message: ImMessage, returning = false): void {
+    this.append(message, returning);
+    this.schedule();
+  }
+
+  private append(message: ImMessage, returning: boolean): void {
+    this.noteWaiting(message.to);
+    this.pending.append.push({ message: { ...message, expiresAt: message.ts + this.ttlMs }, admit: !returning });
+  }
+
   /** Removes a delivered message; resolves once the removal is durable. */
-  remove(message: { readonly id: string; readonly to: string }): Promise<void> {
+  remove(message: { readonly seq: number; readonly to: string }): Promise<void> {
     this.pending.remove.push(message);
     return this.schedule();
   }
@@ -230,7 +243,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private async writeBatch(batch: PendingWrite): Promise<void> {
     try {
       const append = await this.admit(batch);
-      await this.store.write({ append, remove: batch.remove.map((m) => m.id), sent: batch.sent });
+      await this.store.write({ append, remove: batch.remove.map((m) => m.seq), sent: batch.sent });
       this.metrics.inboxWrites.inc(append.length);
       for (const { to } of batch.remove) {
         const size = this.inboxSizes.get(to);

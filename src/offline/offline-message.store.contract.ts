@@ -51,9 +51,9 @@ export function describeOfflineStoreContract(
       expect((await store.peek('bob', NOW, 10, 5)).map((m) => m.seq)).toEqual([]);
     });
 
-    it('removes by id, and ignores unknown ids', async () => {
+    it('removes by seq, and ignores unknown ones', async () => {
       await store.write({ append: [message(1), message(2), message(3)], remove: [], sent: [] });
-      await store.write({ append: [], remove: ['m2', 'nope'], sent: [] });
+      await store.write({ append: [], remove: [2, 99], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm3']);
       expect(await store.count('bob', NOW)).toBe(2);
     });
@@ -75,7 +75,7 @@ export function describeOfflineStoreContract(
 
     it('applies appends and removals of one write together', async () => {
       await store.write({ append: [message(1)], remove: [], sent: [] });
-      await store.write({ append: [message(2)], remove: ['m1'], sent: [] });
+      await store.write({ append: [message(2)], remove: [1], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2]);
     });
 

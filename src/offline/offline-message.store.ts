@@ -17,7 +17,8 @@ export interface SentRecord {
 /** One atomic change: everything in it is durable together, or none of it is. */
 export interface InboxWrite {
   readonly append: readonly StoredMessage[];
-  readonly remove: readonly string[];
+  /** `seq` of each delivered message. */
+  readonly remove: readonly number[];
   /** Inserted or, for an existing (sender, clientId), updated. */
   readonly sent: readonly SentRecord[];
 }

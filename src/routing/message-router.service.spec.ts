@@ -167,8 +167,12 @@ describe('MessageRouter', () => {
       expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
       t.router.acknowledge(bob.connection, [messages[0]!.id as string]);
       await settle();
+      // Refills wait until the window is half empty, so the inbox is read in pages.
+      expect(bob.socket.events('message')).toHaveLength(3);
+      t.router.acknowledge(bob.connection, [messages[1]!.id as string]);
+      await settle();
       messages = bob.socket.events('message');
-      expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3']);
+      expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
       expect(bob.connection.unacked.size).toBe(3);
     });
   });

@@ -134,13 +134,13 @@ export class MessageRouter implements WriteListener {
   /** Into the inbox; `returning` for a message accepted earlier that nobody settled. */
   private queue(message: ImMessage, notify: SendListener | undefined, returning = false): void {
     this.metrics.routed.inbox++;
+    if (notify === undefined) {
+      this.offline.enqueueQuietly(message, returning);
+      return;
+    }
     this.offline.enqueue(message, returning).then(
-      () => notify?.confirm(message.clientId!, message.id, 'queued'),
+      () => notify.confirm(message.clientId!, message.id, 'queued'),
       (error: unknown) => {
-        if (notify === undefined) {
-          this.logger.debug(`Message ${message.id} for ${message.to} not stored: ${String(error)}`);
-          return;
-        }
         const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
         notify.fail(message.clientId!, failure, error instanceof InboxFullError ? error.message : 'offline store unavailable, retry later');
       },
