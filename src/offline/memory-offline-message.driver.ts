@@ -36,6 +36,12 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     return out;
   }
 
+  async maxSeq(): Promise<number> {
+    let max = 0;
+    for (const inbox of this.inboxes.values()) max = Math.max(max, inbox[inbox.length - 1]!.seq);
+    return max;
+  }
+
   async recipients(limit: number): Promise<string[] | undefined> {
     return this.inboxes.size > limit ? undefined : [...this.inboxes.keys()];
   }

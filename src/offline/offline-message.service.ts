@@ -151,6 +151,11 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.inFlight ?? Promise.resolve();
   }
 
+  /** The highest sequence number in the inbox. */
+  maxSeq(): Promise<number> {
+    return this.store.maxSeq();
+  }
+
   /** False only when `recipient` certainly has no message waiting. */
   mayHaveMessages(recipient: string): boolean {
     return this.waitingFor === undefined || this.waitingFor.has(recipient);

@@ -92,6 +92,12 @@ export function describeOfflineStoreContract(
       expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
     });
 
+    it('answers the highest seq stored', async () => {
+      expect(await store.maxSeq()).toBe(0);
+      await store.write({ append: [message(7), message(3, 'carol', { id: 'c3' })], remove: [], sent: [] });
+      expect(await store.maxSeq()).toBe(7);
+    });
+
     it('lists the users with messages waiting, up to a limit', async () => {
       await store.write({ append: [message(1, 'bob'), message(2, 'carol'), message(3, 'bob')], remove: [], sent: [] });
       expect((await store.recipients(10))!.sort()).toEqual(['bob', 'carol']);

@@ -39,6 +39,8 @@ export abstract class OfflineMessageStore {
   abstract count(recipient: string, now: number): Promise<number>;
   /** The unexpired sent record of (sender, clientId), if any. */
   abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
+  /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
+  abstract maxSeq(): Promise<number>;
   /** Every user with a message waiting, or `undefined` when there are more than `limit`. */
   abstract recipients(limit: number): Promise<string[] | undefined>;
   /** Deletes every message and sent record expired at `now`; answers how many messages. */

@@ -74,6 +74,11 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return row.n;
   }
 
+  async maxSeq(): Promise<number> {
+    const row = this.opened().statements!.maxSeq.get() as { m: number | null };
+    return row.m ?? 0;
+  }
+
   async recipients(limit: number): Promise<string[] | undefined> {
     const rows = this.opened().statements!.recipients.all(limit + 1) as Array<{ recipient: string }>;
     return rows.length > limit ? undefined : rows.map((r) => r.recipient);
@@ -108,6 +113,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       peek: db.prepare(
         `SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
       ),
+      maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT DISTINCT recipient FROM inbox LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
       findSent: db.prepare(

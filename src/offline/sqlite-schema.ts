@@ -26,8 +26,10 @@ export const SQLITE_SCHEMA = `
 `;
 
 export const SQLITE_WRITES = {
-  insert: `INSERT OR IGNORE INTO inbox (seq, id, recipient, sender, client_id, body, ts, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  // A resend of a stored message (same derived id) is a no-op; any other conflict is an error,
+  // never a silently dropped message.
+  insert: `INSERT INTO inbox (seq, id, recipient, sender, client_id, body, ts, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   remove: 'DELETE FROM inbox WHERE seq = ?',
   upsertSent: `INSERT INTO sent (sender, client_id, message_id, status, expires_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status`,

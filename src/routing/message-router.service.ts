@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection, WriteListener } from '../connections/connection.js';
@@ -25,7 +25,7 @@ export const DRAIN_BATCH_SIZE = 500;
  * The seed's live path (plain text to a plain-text connection with nothing ahead) is untracked.
  */
 @Injectable()
-export class MessageRouter implements WriteListener {
+export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly logger = new Logger(MessageRouter.name);
   private readonly sequence = new MessageSequence();
   private readonly deliveries = new Map<string, Delivery>();
@@ -35,6 +35,11 @@ export class MessageRouter implements WriteListener {
     private readonly offline: OfflineMessageService,
     private readonly metrics: GatewayMetrics,
   ) {}
+
+  /** New messages sort after everything already in the inbox, even if the clock went back. */
+  async onApplicationBootstrap(): Promise<void> {
+    this.sequence.advancePast(await this.offline.maxSeq());
+  }
 
   /**
    * A plain-text frame: nobody to answer, so routing is all there is. The seed's case — every

@@ -19,6 +19,12 @@ describe('MessageSequence', () => {
     expect(b).toBe(a + 1);
   });
 
+  it('numbers above what is already stored, even when the clock was set back', () => {
+    const seq = new MessageSequence();
+    seq.advancePast(9_000 * 1024);
+    expect(seq.next(1_000)).toBe(9_000 * 1024 + 1);
+  });
+
   it('sorts after a restart: a new process starts from the clock', () => {
     const before = new MessageSequence().next(10_000);
     const after = new MessageSequence().next(10_001);

@@ -9,6 +9,11 @@ const SEQ_PER_MS = 1024;
 export class MessageSequence {
   private last = 0;
 
+  /** Numbers from now on are above `seq` (the highest one already stored, whatever the clock says). */
+  advancePast(seq: number): void {
+    if (seq > this.last) this.last = seq;
+  }
+
   /** `now`: the accept time in ms, which the caller already has. */
   next(now: number): number {
     const candidate = now * SEQ_PER_MS;
