@@ -29,6 +29,12 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly logger = new Logger(MessageRouter.name);
   private readonly sequence = new MessageSequence();
   private readonly deliveries = new Map<string, Delivery>();
+  /**
+   * Ids of messages delivered whose `delivered` record is not committed yet. A resend in that
+   * window is answered from here; `findSent` cannot see the record yet, and routing the message
+   * again would hand the recipient a second copy.
+   */
+  private readonly recording = new Set<string>();
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -69,13 +75,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    */
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
-    if (this.reattach(id, listener)) return;
+    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return;
     const record = await this.offline.findSent(from, clientId);
     if (record !== undefined) {
       listener.confirm(clientId, record.messageId, record.status);
       return;
     }
-    if (this.reattach(id, listener)) return;
+    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
     this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
@@ -163,6 +169,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     return delivery;
   }
 
+  /** Answers a resend of a message delivered so recently that its record is not durable yet. */
+  private answerDelivered(id: string, clientId: string, listener: SendListener): boolean {
+    if (!this.recording.has(id)) return false;
+    listener.confirm(clientId, id, 'delivered');
+    return true;
+  }
+
   /** Points an in-flight message's `sent` answer at the connection that resent it. */
   private reattach(id: string, listener: SendListener): boolean {
     const delivery = this.deliveries.get(id);
@@ -187,10 +200,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     }
     if (message.clientId === undefined) return;
     // The record makes a later resend answer `delivered` instead of routing again. It is written
-    // in the next group commit; the answer does not wait for it: a sender that got the answer
-    // does not resend, and one that did not resends with the same id, which the recipient's SDK
-    // drops as a copy.
-    void this.offline.recordSent(message.from, message.clientId, message.id, 'delivered');
+    // in the next group commit and the answer does not wait for it; until it is durable,
+    // `recording` answers a resend. A crash before the commit loses the record: the resend after
+    // the restart is routed again, and the recipient's SDK drops the copy.
+    const { id } = message;
+    this.recording.add(id);
+    const recorded = (): void => void this.recording.delete(id);
+    this.offline.recordSent(message.from, message.clientId, id, 'delivered').then(recorded, recorded);
     notify?.confirm(message.clientId, message.id, 'delivered');
     if (!fromInbox) return;
     for (const connection of this.pool.connectionsOf(message.from) ?? []) {
