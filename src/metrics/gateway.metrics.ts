@@ -79,7 +79,7 @@ export class GatewayMetrics {
   });
   readonly deliveryLatency = new Histogram({
     name: `${PREFIX}delivery_latency_seconds`,
-    help: 'Time from accepting a message to writing it to a recipient socket',
+    help: 'Time from accepting a message to its delivery (acked by a JSON recipient, written to a plain-text one); plain text written straight through in the accepting turn is not observed',
     buckets: DELIVERY_LATENCY_BUCKETS,
     registers: [this.registry],
   });

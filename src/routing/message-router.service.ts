@@ -194,6 +194,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   }
 
   private delivered({ message, fromInbox, notify }: Delivery): void {
+    this.metrics.deliveryLatency.observe((Date.now() - message.ts) / 1000);
     if (fromInbox) {
       this.metrics.inboxDeliveries.inc();
       void this.offline.remove(message);
