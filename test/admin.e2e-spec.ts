@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OfflineMessageStore } from '../src/offline/offline-message.store.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { JsonClient } from './support/json-client.js';
+import { ClientSet } from './support/client-set.js';
 import { TestClient, sleep, withTimeout } from './support/ws-client.js';
 
 const TOKEN = 'admin-token-for-the-e2e-suite';
@@ -49,24 +49,16 @@ describe('admin API without ADMIN_TOKEN', () => {
 
 describe('admin API', () => {
   let gw: TestGateway;
-  const open: Array<{ close(): Promise<void> }> = [];
-  const json = async (user: string) => {
-    const c = await JsonClient.open(gw.wsUrl(user));
-    open.push(c);
-    return c;
-  };
-  const text = async (user: string) => {
-    const c = await TestClient.open(gw.wsUrl(user));
-    open.push(c);
-    return c;
-  };
+  const clients = new ClientSet(() => gw);
+  const json = (user: string) => clients.json(user);
+  const text = (user: string) => clients.text(user);
   const send = (body: unknown) => call(gw, 'POST', '/admin/messages', { body });
 
   beforeEach(async () => {
     gw = await startGateway({ ADMIN_TOKEN: TOKEN });
   });
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await gw.close();
   });
 

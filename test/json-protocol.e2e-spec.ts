@@ -1,29 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
-import { JsonClient } from './support/json-client.js';
-import { expectSilence, sleep, TestClient } from './support/ws-client.js';
+import { ClientSet } from './support/client-set.js';
+import { expectSilence, sleep } from './support/ws-client.js';
 
 describe('JSON protocol (im.v1.json)', () => {
   let gw: TestGateway;
   let dir: { path: string; remove(): void };
-  const open: Array<{ close(): Promise<void> }> = [];
-  const json = async (user: string) => {
-    const c = await JsonClient.open(gw.wsUrl(user));
-    open.push(c);
-    return c;
-  };
-  const text = async (user: string) => {
-    const c = await TestClient.open(gw.wsUrl(user));
-    open.push(c);
-    return c;
-  };
+  const clients = new ClientSet(() => gw);
+  const json = (user: string) => clients.json(user);
+  const text = (user: string) => clients.text(user);
 
   beforeEach(async () => {
     dir = tempDir();
     gw = await startGateway({ OFFLINE_STORE: 'sqlite', SQLITE_PATH: `${dir.path}/offline.db` });
   });
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await gw.close();
     dir.remove();
   });
