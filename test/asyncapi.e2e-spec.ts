@@ -12,7 +12,7 @@ import { JSON_SUBPROTOCOL } from '../src/gateway/gateway.constants.js';
 import * as jsonCodec from '../src/gateway/json.codec.js';
 import { decodePlainText, encodePlainText } from '../src/gateway/plain-text.codec.js';
 import { ErrorCode, ProtocolError } from '../src/gateway/protocol-error.js';
-import { messageIdFor, messageIdFromSeq } from '../src/routing/message-id.js';
+import { messageIdFor, PlainMessageIds } from '../src/routing/message-id.js';
 import type { ImMessage } from '../src/routing/im-message.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
@@ -106,7 +106,9 @@ const DELIVERY_STATUSES = Object.keys({ delivered: true, queued: true } satisfie
 const SEND_FAILURES = Object.keys({ INBOX_FULL: true, STORE_UNAVAILABLE: true } satisfies Record<SendFailure, true>) as SendFailure[];
 
 const fromJsonSender: ImMessage = { id: messageIdFor('alice', 'c-1'), seq: 7, from: 'alice', to: 'bob', body: 'hello', ts: Date.now(), clientId: 'c-1' };
-const fromTextSender: ImMessage = { id: messageIdFromSeq(123_456_789), seq: 123_456_789, from: 'bøb 😀', to: 'alice@example.com', body: 'a|b', ts: 0 };
+const plainIds = new PlainMessageIds();
+plainIds.startAbove(123_456_789);
+const fromTextSender: ImMessage = { id: plainIds.next(), seq: 123_456_789, from: 'bøb 😀', to: 'alice@example.com', body: 'a|b', ts: 0 };
 const clientId = 'x'.repeat(jsonCodec.MAX_CLIENT_ID_CHARS);
 
 type EncoderName = Extract<keyof typeof jsonCodec, `encode${string}`>;

@@ -10,7 +10,22 @@ export function messageIdFor(sender: string, clientId: string): string {
   return hash('sha256', `${sender}\n${clientId}`, 'base64url').slice(0, 22);
 }
 
-/** Messages without a client id (plain-text senders) are named by their accept order. */
-export function messageIdFromSeq(seq: number): string {
-  return seq.toString(36);
+/**
+ * Ids of messages without a client id (plain-text senders): a per-process prefix and a counter,
+ * far cheaper than formatting each sequence number. The prefix is a sequence number above every
+ * one stored at boot, so it differs from the prefix of any process whose messages are still in
+ * the inbox.
+ */
+export class PlainMessageIds {
+  private prefix = '';
+  private counter = 0;
+
+  startAbove(seq: number): void {
+    this.prefix = `${(seq + 1).toString(36)}.`;
+    this.counter = 0;
+  }
+
+  next(): string {
+    return this.prefix + ++this.counter;
+  }
 }

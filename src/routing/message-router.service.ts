@@ -7,7 +7,7 @@ import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { InboxFullError, OfflineMessageService } from '../offline/offline-message.service.js';
 import type { Delivery } from './delivery.js';
 import type { ImMessage } from './im-message.js';
-import { messageIdFor, messageIdFromSeq } from './message-id.js';
+import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
 
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
@@ -28,6 +28,7 @@ export const DRAIN_BATCH_SIZE = 500;
 export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly logger = new Logger(MessageRouter.name);
   private readonly sequence = new MessageSequence();
+  private readonly plainIds = new PlainMessageIds();
   private readonly deliveries = new Map<string, Delivery>();
   /**
    * Ids of messages delivered whose `delivered` record is not committed yet. A resend in that
@@ -45,6 +46,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   /** New messages sort after everything already in the inbox, even if the clock went back. */
   async onApplicationBootstrap(): Promise<void> {
     this.sequence.advancePast(await this.offline.maxSeq());
+    this.plainIds.startAbove(this.sequence.next(Date.now()));
   }
 
   /**
@@ -59,7 +61,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       return;
     }
     const seq = this.sequence.next(now);
-    this.route({ id: messageIdFromSeq(seq), seq, from, to, body, ts: now }, undefined);
+    this.route({ id: this.plainIds.next(), seq, from, to, body, ts: now }, undefined);
   }
 
   private writeThrough(live: ReadonlySet<Connection>, body: string): boolean {

@@ -31,3 +31,16 @@ describe('MessageSequence', () => {
     expect(after).toBeGreaterThan(before);
   });
 });
+
+describe('PlainMessageIds', () => {
+  it('never repeats within a process, nor across processes started above each other', async () => {
+    const { PlainMessageIds } = await import('./message-id.js');
+    const first = new PlainMessageIds();
+    first.startAbove(1_000);
+    const a = [first.next(), first.next()];
+    const second = new PlainMessageIds();
+    second.startAbove(1_002); // above every seq the first process stored
+    const b = [second.next(), second.next()];
+    expect(new Set([...a, ...b]).size).toBe(4);
+  });
+});
