@@ -86,6 +86,8 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Both paths exist from the start, so rate() works before the first inbox write.
+    for (const path of ['local', 'inbox'] as const) this.messagesRouted.labels(path).inc(0);
   }
 
   private foldRouted(): void {
