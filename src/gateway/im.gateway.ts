@@ -53,7 +53,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     const connection = new Connection(socket, user, protocol, codec, this.limits, this.router);
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(connection, data, isBinary));
     socket.on('pong', () => (connection.isAlive = true));
-    socket.once('close', (code: number) => this.onClose(connection, code));
+    socket.once('close', (code: number, reason: Buffer) => this.onClose(connection, code, reason));
     if (expiresAt !== undefined) this.expireAt(connection, expiresAt);
     this.router.attach(connection);
     this.metrics.connectionsOpened.inc();
@@ -176,13 +176,15 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     connection.expiry = scheduleExpiry(at, () => connection.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
   }
 
-  private onClose(connection: Connection, code: number): void {
+  private onClose(connection: Connection, code: number, reason: Buffer): void {
     connection.expiry?.stop();
     if (connection.slowConsumer) this.metrics.slowConsumerCloses.inc();
     this.router.detach(connection);
     this.metrics.connections.labels(connection.protocol).dec();
     const seconds = ((Date.now() - connection.openedAt) / 1000).toFixed(1);
-    this.logger.log(`Disconnected: connection ${connection.id} of user ${connection.user} (code ${code}, ${seconds} s)`);
+    // The reason is the peer's text (at most 123 bytes): quoted, so it cannot forge a log line.
+    const why = reason.length > 0 ? ` ${JSON.stringify(reason.toString())}` : '';
+    this.logger.log(`Disconnected: connection ${connection.id} of user ${connection.user} (code ${code}${why}, ${seconds} s)`);
   }
 
   private closeGracefully(connection: Connection): Promise<void> {

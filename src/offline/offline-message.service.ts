@@ -88,8 +88,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     await this.store.close();
   }
 
+  /** Open and able to write. */
   get isOpen(): boolean {
-    return this.opened;
+    return this.opened && this.store.isHealthy();
   }
 
   /**

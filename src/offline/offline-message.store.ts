@@ -46,4 +46,8 @@ export abstract class OfflineMessageStore {
   /** Deletes every message and sent record expired at `now`; answers how many messages. */
   abstract purgeExpired(now: number): Promise<number>;
   abstract close(): Promise<void>;
+  /** False once the storage failed for good (a writer thread died, say): health checks turn red. */
+  isHealthy(): boolean {
+    return true;
+  }
 }

@@ -103,6 +103,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     this.db = undefined;
   }
 
+  override isHealthy(): boolean {
+    return this.writer?.healthy ?? false;
+  }
+
   private opened(): this {
     if (!this.db) throw new Error('SQLite offline store is not open');
     return this;

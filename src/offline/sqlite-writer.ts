@@ -73,6 +73,11 @@ export class SqliteWriter {
     this.worker.on('exit', (code) => this.fail(new Error(`SQLite writer thread exited (code ${code})`)));
   }
 
+  /** The thread is alive and has not failed. */
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
   write(batch: InboxWrite): Promise<void> {
     return this.run({ kind: 'write', batch }) as Promise<void>;
   }
