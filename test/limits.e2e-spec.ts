@@ -45,6 +45,15 @@ describe('limits', () => {
     expect(bob.of('message')).toHaveLength(3);
   });
 
+  it('RATE_LIMIT: bad JSON frames cost tokens too, and past the limit get no answer', async () => {
+    gw = await startGateway({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    const mallory = await JsonClient.open(gw.wsUrl('mallory'));
+    open.push(mallory);
+    for (let i = 0; i < 20; i++) mallory.raw.send('{}');
+    await sleep(300);
+    expect(mallory.of('error')).toHaveLength(3);
+  });
+
   it('RATE_LIMIT: plain text drops the excess and closes with 1008 a client that stays over the limit', async () => {
     gw = await startGateway({ RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '5', RATE_LIMIT_CLOSE_AFTER_SECONDS: '1' });
     const bob = await text('bob');

@@ -47,19 +47,11 @@ export class ConnectionPool {
     return this.byUser.get(user);
   }
 
-  has(connection: Connection): boolean {
-    return this.all.has(connection);
-  }
-
   connections(): IterableIterator<Connection> {
     return this.all.values();
   }
 
   get size(): number {
     return this.all.size;
-  }
-
-  get userCount(): number {
-    return this.byUser.size;
   }
 }

@@ -30,6 +30,9 @@ export interface ConnectionLimits {
   readonly rateBurst: number;
 }
 
+/** How long a peer gets to answer our close frame. */
+const CLOSE_HANDSHAKE_GRACE_MS = 3_000;
+
 /** A burst may overfill the send buffer for a moment; a reader that stays behind this long is slow. */
 const SLOW_CONSUMER_GRACE_MS = 1_000;
 /** Beyond this multiple of SLOW_CONSUMER_BYTES no grace is given: memory matters more. */
@@ -100,17 +103,13 @@ export class Connection implements SendListener {
     return this.protocol === 'json';
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   get hasRoom(): boolean {
     return this.unacked.size < this.window;
   }
 
   /** True when a message delivered now would be written at once. */
   get canWriteNow(): boolean {
-    return !this.draining && this.backlogHead === this.backlog.length && this.hasRoom;
+    return this.isOpen && !this.draining && this.backlogHead === this.backlog.length && this.hasRoom;
   }
 
   /**
@@ -175,13 +174,21 @@ export class Connection implements SendListener {
     setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
   }
 
+  /** The connection is gone: its timers stop. */
+  dispose(): void {
+    clearTimeout(this.slowCheck);
+    this.expiry?.stop();
+  }
+
   /** Closed by the gateway for not reading its messages. */
   slowConsumer = false;
   private slowCheck: NodeJS.Timeout | undefined;
 
   /** Sends a protocol frame (an answer, not a message). */
   sendFrame(frame: string | undefined): void {
-    if (frame !== undefined && this.isOpen) this.send(frame);
+    if (frame === undefined || !this.isOpen) return;
+    this.send(frame);
+    this.checkBackpressure();
   }
 
   /** Tells a JSON sender what became of its message `clientId`. */
@@ -249,8 +256,13 @@ export class Connection implements SendListener {
     this.socket.terminate();
   }
 
+  /**
+   * Starts the closing handshake; a peer that does not answer within CLOSE_HANDSHAKE_GRACE_MS
+   * (a dead link) is cut, so nothing waits on it (`ws` alone would wait 30 s).
+   */
   close(code: number, reason: string): void {
     this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();
   }
 
   /**

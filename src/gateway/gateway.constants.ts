@@ -2,9 +2,6 @@
 export const JSON_SUBPROTOCOL = 'im.v1.json';
 
 
-/** How long connections get to answer our 1001 close frame at shutdown before they are cut. */
-export const SHUTDOWN_CLOSE_GRACE_MS = 3_000;
-
 /**
  * `ws` itself cuts frames above this multiple of MAX_PAYLOAD_BYTES. Between the two, a JSON
  * client gets a TOO_LARGE answer naming its message (so its SDK stops resending it) instead of

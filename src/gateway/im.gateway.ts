@@ -11,7 +11,6 @@ import { scheduleExpiry } from '../connections/expiry.timer.js';
 import { isValidUserId } from '../connections/user-id.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MessageRouter } from '../routing/message-router.service.js';
-import { SHUTDOWN_CLOSE_GRACE_MS } from './gateway.constants.js';
 import { decodeJsonFrame, encodeError, encodePong, jsonOutbound, tooLarge } from './json.codec.js';
 import { decodePlainText, plainTextOutbound } from './plain-text.codec.js';
 import { ErrorCode, ProtocolError } from './protocol-error.js';
@@ -124,13 +123,18 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
 
   private onJson(connection: Connection, data: Buffer): void {
     const text = data.toString();
+    const now = Date.now();
+    let charged = false;
     try {
       if (data.length > this.maxPayloadBytes) throw tooLarge(text, this.maxPayloadBytes);
       const frame = decodeJsonFrame(text);
       // Acks only ever free resources; limiting them would stall the client's own inbox.
-      if (frame.event !== 'ack' && this.rateLimited(connection, Date.now())) {
-        const id = frame.event === 'send' ? frame.id : undefined;
-        throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many frames, slow down', id);
+      if (frame.event !== 'ack') {
+        charged = true;
+        if (this.rateLimited(connection, now)) {
+          const id = frame.event === 'send' ? frame.id : undefined;
+          throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many frames, slow down', id);
+        }
       }
       switch (frame.event) {
         case 'send':
@@ -157,12 +161,16 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.metrics.framesDropped.labels(error.code.toLowerCase()).inc();
+      // A bad frame costs a token too, and past the limit it gets no answer: a flood of garbage
+      // must not buy a flood of error frames.
+      if (!charged && this.rateLimited(connection, now)) return;
       connection.sendFrame(encodeError(error));
     }
   }
 
   private async refresh(connection: Connection, token: string): Promise<void> {
     const result = await this.authenticator.refresh(connection.user, token);
+    if (!connection.isOpen) return;
     if (!result.ok) {
       connection.sendFrame(encodeError(new ProtocolError(ErrorCode.BAD_TOKEN, result.reason)));
       return;
@@ -177,7 +185,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   }
 
   private onClose(connection: Connection, code: number, reason: Buffer): void {
-    connection.expiry?.stop();
+    connection.dispose();
     if (connection.slowConsumer) this.metrics.slowConsumerCloses.inc();
     this.router.detach(connection);
     this.metrics.connections.labels(connection.protocol).dec();
@@ -189,12 +197,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
 
   private closeGracefully(connection: Connection): Promise<void> {
     return new Promise((resolve) => {
-      const socket = connection.socket as WebSocket;
-      const cut = setTimeout(() => socket.terminate(), SHUTDOWN_CLOSE_GRACE_MS);
-      socket.once('close', () => {
-        clearTimeout(cut);
-        resolve();
-      });
+      (connection.socket as WebSocket).once('close', () => resolve());
       connection.close(CloseCode.GOING_AWAY, 'server shutting down');
     });
   }

@@ -54,6 +54,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private scheduled = false;
   /** The transaction being committed; at most one at a time. */
   private inFlight: Promise<void> | undefined;
+  private committing: PendingWrite | undefined;
   private purgeTimer?: Stoppable;
   private opened = false;
   private readonly inboxMax: number;
@@ -78,7 +79,10 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     await this.store.open();
     await this.loadWaitingRecipients();
     this.opened = true;
-    this.purgeTimer = startInboxPurge(() => this.purgeExpired());
+    // A failed purge (a locked or full disk) is retried next minute; it must never crash the process.
+    this.purgeTimer = startInboxPurge(() =>
+      this.purgeExpired().catch((error: unknown) => this.logger.warn(`Inbox purge failed: ${String(error)}`)),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -209,7 +213,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   private async loadWaitingRecipients(): Promise<void> {
     const recipients = await this.store.recipients(MAX_TRACKED_RECIPIENTS);
-    this.waitingFor = recipients === undefined ? undefined : new Set(recipients);
+    if (recipients === undefined) {
+      this.waitingFor = undefined;
+      return;
+    }
+    // The store sees committed rows only: add what is being written or waits to be.
+    const waiting = new Set(recipients);
+    for (const { message } of [...(this.committing?.append ?? []), ...this.pending.append]) waiting.add(message.to);
+    this.waitingFor = waiting;
   }
 
   private noteWaiting(recipient: string): void {
@@ -240,8 +251,10 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     if (this.inFlight !== undefined || !this.hasPending()) return;
     const batch = this.pending;
     this.pending = pendingWrite();
+    this.committing = batch;
     this.inFlight = this.writeBatch(batch).finally(() => {
       this.inFlight = undefined;
+      this.committing = undefined;
       if (this.hasPending()) this.commit();
     });
   }

@@ -32,7 +32,7 @@ export const SQLITE_WRITES = {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   remove: 'DELETE FROM inbox WHERE seq = ?',
   upsertSent: `INSERT INTO sent (sender, client_id, message_id, status, expires_at) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status`,
+               ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at`,
   purge: 'DELETE FROM inbox WHERE expires_at <= ?',
   purgeSent: 'DELETE FROM sent WHERE expires_at <= ?',
 } as const;

@@ -156,6 +156,20 @@ describe('MessageRouter', () => {
       expect(sent[0]!.status).toBe('queued');
     });
 
+    it('lets a resend made before the inbox write commits share its answer, with no second copy', async () => {
+      const alice = t.connect('alice', 'json');
+      await settle();
+      await t.router.sendTracked('alice', 'c1', 'bob', 'once', alice.connection); // queued, not committed
+      const bob = t.connect('bob', 'json'); // online before the commit
+      await t.router.sendTracked('alice', 'c1', 'bob', 'once', alice.connection); // the resend
+      await settle();
+      expect(bob.socket.events('message')).toHaveLength(1);
+      expect(alice.socket.events('sent')).toEqual([
+        expect.objectContaining({ id: 'c1', status: 'queued' }),
+        expect.objectContaining({ id: 'c1', status: 'queued' }),
+      ]);
+    });
+
     it('keeps at most the window unacked and sends the rest as acks arrive', async () => {
       t = setup('multi', 3);
       await t.offline.onModuleInit();

@@ -36,6 +36,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    * again would hand the recipient a second copy.
    */
   private readonly recording = new Set<string>();
+  /**
+   * Who waits for each message whose inbox write has not committed yet: a resend in that window
+   * joins them, since `findSent` cannot see the record yet.
+   */
+  private readonly queuing = new Map<string, SendListener[]>();
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -77,13 +82,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    */
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
-    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return;
+    if (this.inFlight(id, clientId, listener)) return;
     const record = await this.offline.findSent(from, clientId);
     if (record !== undefined) {
       listener.confirm(clientId, record.messageId, record.status);
       return;
     }
-    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return;
+    if (this.inFlight(id, clientId, listener)) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
     this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
@@ -151,13 +156,27 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       this.offline.enqueueQuietly(message, returning);
       return;
     }
-    this.offline.enqueue(message, returning).then(
-      () => notify.confirm(message.clientId!, message.id, 'queued'),
-      (error: unknown) => {
-        const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
-        notify.fail(message.clientId!, failure, error instanceof InboxFullError ? error.message : 'offline store unavailable, retry later');
-      },
-    );
+    const { id, clientId } = message;
+    const waiting = this.queuing.get(id);
+    if (waiting !== undefined) {
+      waiting.push(notify);
+      return;
+    }
+    const listeners = [notify];
+    this.queuing.set(id, listeners);
+    this.offline
+      .enqueue(message, returning)
+      .then(
+        () => {
+          for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
+        },
+        (error: unknown) => {
+          const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
+          const reason = error instanceof InboxFullError ? error.message : 'offline store unavailable, retry later';
+          for (const listener of listeners) listener.fail(clientId!, failure, reason);
+        },
+      )
+      .finally(() => this.queuing.delete(id));
   }
 
   private track(message: ImMessage, notify: SendListener | undefined): Delivery {
@@ -169,6 +188,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       delivery.notify = notify;
     }
     return delivery;
+  }
+
+  /** A resend of a message the gateway is still handling waits for (or gets) the same answer. */
+  private inFlight(id: string, clientId: string, listener: SendListener): boolean {
+    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return true;
+    const waiting = this.queuing.get(id);
+    if (waiting === undefined) return false;
+    waiting.push(listener);
+    return true;
   }
 
   /** Answers a resend of a message delivered so recently that its record is not durable yet. */
