@@ -60,3 +60,6 @@ export const RECEIPT_MEMORY_CAPACITY = 10_000;
 export const ACK_BATCH_MAX_IDS = 256;
 /** The server accepts client message ids of 1 to 64 characters. */
 export const CLIENT_ID_MAX_LENGTH = 64;
+
+/** The gateway's default MAX_PAYLOAD_BYTES: a larger send could never be accepted, only resent. */
+export const DEFAULT_MAX_FRAME_BYTES = 65_536;

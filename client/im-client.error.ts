@@ -10,6 +10,7 @@ const LOCAL_ERROR_MESSAGES: Record<LocalErrorCode, string> = {
   [LocalErrorCode.SocketError]: 'WebSocket error',
   [LocalErrorCode.TokenFailed]: 'getToken failed',
   [LocalErrorCode.InvalidArgument]: 'Invalid argument',
+  [LocalErrorCode.FrameTooLarge]: 'The send frame is larger than the server accepts',
 };
 
 export interface ImClientErrorDetails {

@@ -2,6 +2,7 @@ import type { BackoffOptions } from './backoff.policy.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DEDUP_CAPACITY,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_RECONNECT_FACTOR,
@@ -43,6 +44,8 @@ export interface ImClientOptions {
   dedupCapacity?: number;
   /** Reject a send not confirmed within this long. Default: none, a send waits until confirmed. */
   sendTimeoutMs?: number;
+  /** The server's MAX_PAYLOAD_BYTES: a larger `send` frame is rejected at once. Default 65 536. */
+  maxFrameBytes?: number;
 }
 
 /** Exactly one way to identify the user. */
@@ -61,6 +64,7 @@ export interface ResolvedOptions {
   readonly pingTimeoutMs: number;
   readonly dedupCapacity: number;
   readonly sendTimeoutMs: number | undefined;
+  readonly maxFrameBytes: number;
 }
 
 /** Validates the options once, failing with a message that names the option. */
@@ -88,6 +92,7 @@ export function resolveOptions(options: ImClientOptions): ResolvedOptions {
     pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, DEFAULT_PING_TIMEOUT_MS),
     dedupCapacity,
     sendTimeoutMs: positive('sendTimeoutMs', options.sendTimeoutMs, undefined),
+    maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
   };
 }
 

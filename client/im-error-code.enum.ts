@@ -33,6 +33,8 @@ export const LocalErrorCode = {
   TokenFailed: 'TOKEN_FAILED',
   /** `send()` was called with an invalid recipient, body or id. */
   InvalidArgument: 'INVALID_ARGUMENT',
+  /** The `send` frame is larger than `maxFrameBytes`; the server could never accept it. */
+  FrameTooLarge: 'FRAME_TOO_LARGE',
 } as const;
 
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];

@@ -14,6 +14,16 @@ describe('ImClient send', () => {
     await expect(sending).resolves.toBe('queued');
   });
 
+  it('rejects at once a send the server could never accept, and never puts it on the wire', async () => {
+    const { client, socket } = await connectedHarness({ maxFrameBytes: 200 });
+    await expect(client.send('bob', 'é'.repeat(100), { id: 'big' })).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE', id: 'big' });
+    expect(socket().dataOf('send')).toEqual([]);
+    const fits = client.send('bob', 'é'.repeat(50), { id: 'fits' });
+    expect(socket().dataOf('send')).toHaveLength(1);
+    socket().serverSend('sent', { id: 'fits', messageId: 'm', status: 'queued' });
+    await expect(fits).resolves.toBe('queued');
+  });
+
   it('generates a distinct client id per send', async () => {
     const { client, socket } = await connectedHarness();
     void client.send('bob', 'one');

@@ -35,6 +35,8 @@ import {
   type SentData,
 } from './wire.codec.js';
 
+const utf8 = new TextEncoder();
+
 export interface SendOptions {
   /** Client message id, 1 to 64 characters; resending with the same id is idempotent. Default: a random UUID. */
   id?: string;
@@ -152,7 +154,13 @@ export class ImClient {
     const id = options.id ?? generateClientId();
     const existing = this.outbox.get(id);
     if (existing !== undefined) return existing.promise;
-    const pending = this.outbox.add(id, encodeSend(id, to, body));
+    const frame = encodeSend(id, to, body);
+    const bytes = utf8.encode(frame).length;
+    if (bytes > this.options.maxFrameBytes) {
+      const message = `send frame is ${bytes} bytes, more than maxFrameBytes (${this.options.maxFrameBytes})`;
+      return Promise.reject(new ImClientError(LocalErrorCode.FrameTooLarge, { id, message }));
+    }
+    const pending = this.outbox.add(id, frame);
     if (this.holdTimer === undefined) this.connection?.send(pending.frame);
     return pending.promise;
   }
