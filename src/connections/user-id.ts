@@ -2,7 +2,7 @@
 export const MAX_USER_ID_CHARS = 128;
 
 /** 1-128 code points; no `|` (the plain-text separator) and no C0/C1 control characters. */
-const USER_ID = /^[^\p{Cc}|]{1,128}$/u;
+const USER_ID = new RegExp(`^[^\\p{Cc}|]{1,${MAX_USER_ID_CHARS}}$`, 'u');
 
 /** Why `id` is not a valid user id, or `undefined` when it is. */
 export function userIdProblem(id: string | null | undefined): string | undefined {
@@ -15,5 +15,5 @@ export function userIdProblem(id: string | null | undefined): string | undefined
 }
 
 export function isValidUserId(id: string): boolean {
-  return USER_ID.test(id) && id.trim() === id;
+  return userIdProblem(id) === undefined;
 }
