@@ -118,7 +118,7 @@ describe('limits', () => {
     bob.raw.socket.resume(); // read what was in flight, then the close frame
     expect((await bob.raw.closed(10_000)).code).toBe(1013);
     // Nothing was acked: every message comes again on the next connection, in order.
-    const again = await JsonClient.open(gw.wsUrl('bob'));
+    const again = (await JsonClient.open(gw.wsUrl('bob'))).ackAll();
     open.push(again);
     const redelivered = await again.all('message', count);
     expect(redelivered.map((m) => m.body.split(':')[0])).toEqual(Array.from({ length: count }, (_, i) => String(i)));

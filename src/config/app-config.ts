@@ -59,6 +59,7 @@ export abstract class AppConfig {
     readonly maxConnectionsPerUser: number;
     readonly maxConnections: number;
     readonly inboxMaxMessages: number;
+    readonly inboxMaxBytes: number;
     readonly slowConsumerBytes: number;
   };
   abstract readonly admin: { readonly token?: string };

@@ -32,8 +32,22 @@ export const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
 export const DEFAULT_MAX_CONNECTIONS = 50_000;
 /** Per user: a backlog nobody reads beyond this is abuse or a dead account; never evict silently. */
 export const DEFAULT_INBOX_MAX_MESSAGES = 10_000;
-/** Unsent bytes a connection may pile up before it counts as a slow consumer (closed with 1013). */
-export const DEFAULT_SLOW_CONSUMER_BYTES = 4 * 1024 * 1024;
+/**
+ * Per user, in UTF-8 bytes of bodies: 10,000 messages of 1.6 KB, or 256 of 64 KiB. With SQLite a
+ * stored byte costs about 1.5 on disk (page and index overhead), so one user pins at most ~25 MB.
+ */
+export const DEFAULT_INBOX_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * The least SLOW_CONSUMER_BYTES: bytes a connection may owe its client (unsent, or waiting behind
+ * its window) before it counts as a slow consumer (closed with 1013). Half of it is the in-flight
+ * window in bytes, so a client that reads and acks as fast as it is sent to never reaches it.
+ */
+export const DEFAULT_SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
+/**
+ * SLOW_CONSUMER_BYTES holds at least this many largest messages (and defaults to it when that is
+ * more than DEFAULT_SLOW_CONSUMER_BYTES): a full byte window plus one message over it, plus answers.
+ */
+export const SLOW_CONSUMER_PAYLOADS = 4;
 /** Tokens expire on clocks that drift; 30 s is the usual allowance. */
 export const DEFAULT_JWT_CLOCK_SKEW_SECONDS = 30;
 /** Long enough for a load balancer to notice /health/ready is 503 and stop sending new clients. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AUTH_MODES,
+  DEFAULT_INBOX_MAX_BYTES,
   DEFAULT_INBOX_MAX_MESSAGES,
   DEFAULT_JWT_CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_CONNECTIONS,
@@ -9,7 +10,6 @@ import {
   DEFAULT_RATE_LIMIT_CLOSE_AFTER_SECONDS,
   DEFAULT_RATE_LIMIT_PER_SECOND,
   DEFAULT_SHUTDOWN_DRAIN_MS,
-  DEFAULT_SLOW_CONSUMER_BYTES,
   LOG_FORMATS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HOST,
@@ -27,6 +27,11 @@ import {
 
 /** An integer in [min, max], written in decimal; the message says what is accepted. */
 function integer(min: number, max: number, fallback: number) {
+  return optionalInteger(min, max).default(fallback);
+}
+
+/** `integer` whose default is derived from other variables after validation. */
+function optionalInteger(min: number, max: number) {
   const accepts = `an integer from ${min} to ${max}`;
   return z
     .string()
@@ -34,7 +39,7 @@ function integer(min: number, max: number, fallback: number) {
     .regex(/^\d+$/, { message: accepts })
     .transform(Number)
     .pipe(z.number().int().min(min, { message: accepts }).max(max, { message: accepts }))
-    .default(fallback);
+    .optional();
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
@@ -103,7 +108,9 @@ export const envSchema = z.object({
   MAX_CONNECTIONS_PER_USER: integer(1, 1_000_000, DEFAULT_MAX_CONNECTIONS_PER_USER),
   MAX_CONNECTIONS: integer(1, 10_000_000, DEFAULT_MAX_CONNECTIONS),
   INBOX_MAX_MESSAGES: integer(1, 100_000_000, DEFAULT_INBOX_MAX_MESSAGES),
-  SLOW_CONSUMER_BYTES: integer(1_024, 1_073_741_824, DEFAULT_SLOW_CONSUMER_BYTES),
+  INBOX_MAX_BYTES: integer(1_024, 1_099_511_627_776, DEFAULT_INBOX_MAX_BYTES),
+  /** Default derived from MAX_PAYLOAD_BYTES in `loadConfig`. */
+  SLOW_CONSUMER_BYTES: optionalInteger(1_024, 1_073_741_824),
   ADMIN_TOKEN: z.string().min(16, { message: 'a token of at least 16 characters' }).optional(),
   SHUTDOWN_DRAIN_MS: integer(0, 60_000, DEFAULT_SHUTDOWN_DRAIN_MS),
 });

@@ -1,4 +1,5 @@
 import type { AppConfig, JwtKeySource } from './app-config.js';
+import { DEFAULT_SLOW_CONSUMER_BYTES, SLOW_CONSUMER_PAYLOADS } from './config.constants.js';
 import { type Env, envSchema } from './env.schema.js';
 
 /** A configuration problem, worded for the operator: one line naming the variable. */
@@ -35,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('Missing ALLOWED_ORIGINS: required with NODE_ENV=production (comma-separated origins, or *)');
   }
   const origins = e.ALLOWED_ORIGINS;
+  const { slowConsumerBytes } = consistentLimits(e);
   return {
     http: { port: e.PORT, host: e.HOST },
     ws: {
@@ -64,11 +66,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       maxConnections: e.MAX_CONNECTIONS,
       inboxMaxMessages: e.INBOX_MAX_MESSAGES,
-      slowConsumerBytes: e.SLOW_CONSUMER_BYTES,
+      inboxMaxBytes: e.INBOX_MAX_BYTES,
+      slowConsumerBytes,
     },
     admin: { token: e.ADMIN_TOKEN },
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
   };
+}
+
+/**
+ * Limits that must fit together, checked once so that no honest client is ever cut off by their
+ * combination: the largest message must fit an inbox, and a connection's slow-consumer budget
+ * must hold a full byte window of the largest messages.
+ */
+function consistentLimits(e: Env): { slowConsumerBytes: number } {
+  const payload = e.MAX_PAYLOAD_BYTES;
+  if (e.INBOX_MAX_BYTES < payload) {
+    throw new ConfigError(
+      `Invalid INBOX_MAX_BYTES=${e.INBOX_MAX_BYTES}: expected at least MAX_PAYLOAD_BYTES (${payload}), or a message of the largest accepted size could never be queued`,
+    );
+  }
+  const least = SLOW_CONSUMER_PAYLOADS * payload;
+  const slowConsumerBytes = e.SLOW_CONSUMER_BYTES ?? Math.max(DEFAULT_SLOW_CONSUMER_BYTES, least);
+  if (slowConsumerBytes < least) {
+    throw new ConfigError(
+      `Invalid SLOW_CONSUMER_BYTES=${slowConsumerBytes}: expected at least ${SLOW_CONSUMER_PAYLOADS} × MAX_PAYLOAD_BYTES (${least}), or a client reading as fast as it can would be closed as a slow consumer`,
+    );
+  }
+  return { slowConsumerBytes };
 }
 
 /** AUTH_MODE=jwt needs exactly one key source. */

@@ -9,11 +9,13 @@ const socket = (): SocketLike => ({
   bufferedAmount: 0,
   send: () => undefined,
   ping: () => undefined,
+  pong: () => undefined,
   close: () => undefined,
   terminate: () => undefined,
 });
-const LIMITS = { window: 256, slowConsumerBytes: 1 << 30, ratePerSecond: 1e9, rateBurst: 1e9 };
-const conn = (user: string) => new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, { written: () => undefined });
+const LIMITS = { window: 256, windowBytes: 1 << 29, slowConsumerBytes: 1 << 30, backlogMessages: 2048, ratePerSecond: 1e9, rateBurst: 1e9 };
+const conn = (user: string) =>
+  new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, { written: () => undefined, overloaded: () => undefined });
 const pool = (sessionPolicy: SessionPolicy = 'multi') =>
   new ConnectionPool({ ws: { sessionPolicy } } as unknown as AppConfig);
 

@@ -11,24 +11,43 @@ export interface SocketLike {
   readonly bufferedAmount: number;
   send(data: string, cb?: (error?: Error | null) => void): void;
   ping(): void;
+  pong(data?: Buffer): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
 }
 
-/** Told when a plain-text connection has written a message it was holding (its only "ack"). */
+/** What a connection reports to whoever routes its messages. */
 export interface WriteListener {
+  /** A plain-text connection has written a message it was holding (its only "ack"). */
   written(connection: Connection, message: ImMessage): void;
+  /** The connection is closing as a slow consumer: what it holds must go elsewhere now. */
+  overloaded(connection: Connection): void;
 }
 
-/** Per-connection bounds, from the configuration. */
+/** Per-connection bounds, from the configuration (`connectionLimitsOf`). */
 export interface ConnectionLimits {
   /** Most unsettled messages at once (MAX_INFLIGHT_PER_CONNECTION). */
   readonly window: number;
-  /** Unsent bytes beyond which the client is a slow consumer (SLOW_CONSUMER_BYTES). */
+  /** Most bytes of unsettled messages at once; one message is always allowed, whatever its size. */
+  readonly windowBytes: number;
+  /** Unsent bytes, or bytes waiting in the backlog, beyond which the client is a slow consumer. */
   readonly slowConsumerBytes: number;
+  /** Messages waiting in the backlog beyond which the client is a slow consumer. */
+  readonly backlogMessages: number;
   readonly ratePerSecond: number;
   readonly rateBurst: number;
 }
+
+/** A JSON `message` frame's envelope: event name, server id, timestamp, keys and quotes. */
+export const MESSAGE_ENVELOPE_BYTES = 128;
+
+/** Bytes a message costs while a connection holds it: its body as sent, plus ids and framing. */
+export function heldBytes(message: ImMessage): number {
+  return Buffer.byteLength(message.body) + message.from.length + message.to.length + MESSAGE_ENVELOPE_BYTES;
+}
+
+/** Acks that settle nothing get this many times the frame rate: duplicates after a resend are normal. */
+const ACK_RATE_FACTOR = 4;
 
 /** How long a peer gets to answer our close frame. */
 const CLOSE_HANDSHAKE_GRACE_MS = 3_000;
@@ -69,11 +88,18 @@ export class Connection implements SendListener {
    * or the socket's write callback (plain text).
    */
   readonly unacked = new Map<string, ImMessage>();
+  /** `heldBytes` of every message in `unacked`. */
+  private unackedBytes = 0;
   private draining = true;
   private backlog: ImMessage[] = [];
   private backlogHead = 0;
+  /** `heldBytes` of the messages waiting in the backlog. */
+  private backlogBytes = 0;
   private roomWaiter: (() => void) | undefined;
+  /** Every frame a client sends costs a token: messages, pings, pongs, malformed frames. */
   readonly rate: TokenBucket;
+  /** Acks that settle nothing; acks that settle a message are free (they only free what we sent). */
+  readonly ackRate: TokenBucket;
   readonly window: number;
   /** Token expiry timer (AUTH_MODE=jwt). */
   expiry: { stop(): void } | undefined;
@@ -88,6 +114,7 @@ export class Connection implements SendListener {
   ) {
     this.window = limits.window;
     this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    this.ackRate = new TokenBucket(limits.ratePerSecond * ACK_RATE_FACTOR, limits.rateBurst * ACK_RATE_FACTOR);
     this.tcp = (socket as { _socket?: CorkableSocket })._socket;
   }
 
@@ -103,8 +130,14 @@ export class Connection implements SendListener {
     return this.protocol === 'json';
   }
 
+  /** Room for one more unsettled message: under both window bounds, or nothing in flight at all. */
   get hasRoom(): boolean {
-    return this.unacked.size < this.window;
+    return this.unacked.size === 0 || (this.unacked.size < this.window && this.unackedBytes < this.limits.windowBytes);
+  }
+
+  /** Bytes the window can still take before it is full. */
+  get roomBytes(): number {
+    return Math.max(0, this.limits.windowBytes - this.unackedBytes);
   }
 
   /** True when a message delivered now would be written at once. */
@@ -117,8 +150,16 @@ export class Connection implements SendListener {
    * otherwise it waits its turn.
    */
   hold(message: ImMessage): void {
-    if (this.canWriteNow) this.writeHeld(message);
-    else this.backlog.push(message);
+    if (this.canWriteNow) {
+      this.writeHeld(message);
+      return;
+    }
+    this.backlog.push(message);
+    this.backlogBytes += heldBytes(message);
+    const waiting = this.backlog.length - this.backlogHead;
+    if (waiting > this.limits.backlogMessages || this.backlogBytes > this.limits.slowConsumerBytes) {
+      this.closeSlowConsumer();
+    }
   }
 
   /** Fire-and-forget write of a message nobody tracks (the seed's live path, plain text only). */
@@ -135,10 +176,12 @@ export class Connection implements SendListener {
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
+    this.unackedBytes += heldBytes(message);
     if (this.acks) this.send(this.codec.message(message));
     else {
       this.send(this.codec.message(message), (error?: Error | null) => {
         if (!error && this.unacked.delete(message.id)) {
+          this.unackedBytes -= heldBytes(message);
           this.afterSettle();
           this.listener.written(this, message);
         }
@@ -167,11 +210,17 @@ export class Connection implements SendListener {
     this.slowCheck.unref();
   }
 
+  /**
+   * Closes with 1013 a client that reads (or acks) slower than it is sent to. What it holds goes
+   * back at once, to its user's other connections or the inbox, not when the close completes.
+   */
   private closeSlowConsumer(): void {
     if (!this.isOpen) return;
     this.slowConsumer = true;
     this.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
     setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+    // Not from inside the write or route that found it slow: the router may be iterating this user.
+    queueMicrotask(() => this.listener.overloaded(this));
   }
 
   /** The connection is gone: its timers stop. */
@@ -211,6 +260,7 @@ export class Connection implements SendListener {
     const message = this.unacked.get(id);
     if (message === undefined) return undefined;
     this.unacked.delete(id);
+    this.unackedBytes -= heldBytes(message);
     this.afterSettle();
     return message;
   }
@@ -225,7 +275,7 @@ export class Connection implements SendListener {
   }
 
   private get halfEmpty(): boolean {
-    return this.unacked.size <= this.window >>> 1;
+    return this.unacked.size <= this.window >>> 1 && this.unackedBytes <= this.limits.windowBytes >>> 1;
   }
 
   /** Ends the inbox drain: what waited behind it goes out in order, as the window allows. */
@@ -241,8 +291,10 @@ export class Connection implements SendListener {
   takeUnsettled(): ImMessage[] {
     const out = [...this.unacked.values(), ...this.backlog.slice(this.backlogHead)];
     this.unacked.clear();
+    this.unackedBytes = 0;
     this.backlog = [];
     this.backlogHead = 0;
+    this.backlogBytes = 0;
     this.roomWaiter?.();
     this.roomWaiter = undefined;
     return out;
@@ -250,6 +302,14 @@ export class Connection implements SendListener {
 
   ping(): void {
     this.socket.ping();
+  }
+
+  /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
+  pong(data: Buffer): void {
+    if (!this.isOpen) return;
+    this.corkForTurn();
+    this.socket.pong(data);
+    this.checkBackpressure();
   }
 
   terminate(): void {
@@ -270,12 +330,15 @@ export class Connection implements SendListener {
    * the first and uncorked once the current batch of incoming frames has been handled.
    */
   private send(frame: string, written?: (error?: Error | null) => void): void {
-    if (!this.corked && this.tcp !== undefined) {
-      this.corked = true;
-      this.tcp.cork();
-      process.nextTick(this.uncork);
-    }
+    this.corkForTurn();
     this.socket.send(frame, written);
+  }
+
+  private corkForTurn(): void {
+    if (this.corked || this.tcp === undefined) return;
+    this.corked = true;
+    this.tcp.cork();
+    process.nextTick(this.uncork);
   }
 
   private corked = false;
@@ -294,11 +357,14 @@ export class Connection implements SendListener {
 
   private pump(): void {
     while (!this.draining && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
-      this.writeHeld(this.backlog[this.backlogHead++]!);
+      const message = this.backlog[this.backlogHead++]!;
+      this.backlogBytes -= heldBytes(message);
+      this.writeHeld(message);
     }
     if (this.backlogHead === this.backlog.length && this.backlogHead > 0) {
       this.backlog = [];
       this.backlogHead = 0;
+      this.backlogBytes = 0;
     }
   }
 }

@@ -41,6 +41,8 @@ export class GatewayWsAdapter extends WsAdapter {
       maxPayload: this.config.ws.maxPayloadBytes * FRAME_CEILING_FACTOR,
       perMessageDeflate: false,
       clientTracking: false,
+      // ImGateway answers pings itself, under the rate limit and the slow-consumer check.
+      autoPong: false,
       verifyClient: (info: VerifyInfo, done: VerifyCallback) => {
         this.policy.decide(info.req).then(
           (decision) => (decision.accept ? done(true) : done(false, decision.status, decision.reason)),

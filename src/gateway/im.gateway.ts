@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection, type ConnectionLimits } from '../connections/connection.js';
+import type { TokenBucket } from '../connections/token-bucket.js';
 import { scheduleExpiry } from '../connections/expiry.timer.js';
 import { isValidUserId } from '../connections/user-id.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
@@ -16,6 +17,12 @@ import { decodePlainText, plainTextOutbound } from './plain-text.codec.js';
 import { ErrorCode, ProtocolError } from './protocol-error.js';
 import { UpgradePolicy } from './upgrade.policy.js';
 import { upgradeIdentityOf } from './upgrade-identity.js';
+
+/**
+ * Messages a connection may have waiting behind a full window (or behind its inbox drain), in
+ * windows: a client that falls this far behind is a slow consumer, closed with 1013.
+ */
+const BACKLOG_WINDOWS = 8;
 
 /**
  * Transport glue: turns sockets into `Connection`s, frames into router calls, and owns the
@@ -38,9 +45,15 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   ) {
     this.maxPayloadBytes = config.ws.maxPayloadBytes;
     this.rateCloseAfterMs = config.limits.rateCloseAfterSeconds * 1000;
+    const window = config.ws.maxInflightPerConnection;
+    const slowConsumerBytes = config.limits.slowConsumerBytes;
     this.limits = {
-      window: config.ws.maxInflightPerConnection,
-      slowConsumerBytes: config.limits.slowConsumerBytes,
+      window,
+      // The other half of SLOW_CONSUMER_BYTES is for answers and frames written past the window,
+      // so a client that reads and acks as fast as it is sent to never trips the check.
+      windowBytes: Math.floor(slowConsumerBytes / 2),
+      slowConsumerBytes,
+      backlogMessages: window * BACKLOG_WINDOWS,
       ratePerSecond: config.limits.ratePerSecond,
       rateBurst: config.limits.rateBurst,
     };
@@ -51,7 +64,8 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
     const connection = new Connection(socket, user, protocol, codec, this.limits, this.router);
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(connection, data, isBinary));
-    socket.on('pong', () => (connection.isAlive = true));
+    socket.on('ping', (data: Buffer) => this.onPing(connection, data));
+    socket.on('pong', () => this.onPong(connection));
     socket.once('close', (code: number, reason: Buffer) => this.onClose(connection, code, reason));
     if (expiresAt !== undefined) this.expireAt(connection, expiresAt);
     this.router.attach(connection);
@@ -83,16 +97,36 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   }
 
   /**
-   * The token bucket refused a frame. Past RATE_LIMIT_CLOSE_AFTER_SECONDS of unbroken excess the
-   * client is flooding, not bursting: closed with 1008.
+   * Takes a token for a frame; false when the bucket refused it. Past
+   * RATE_LIMIT_CLOSE_AFTER_SECONDS of unbroken excess the client is flooding, not bursting: closed
+   * with 1008.
    */
-  private rateLimited(connection: Connection, now: number): boolean {
-    if (connection.rate.take(now)) return false;
+  private rateLimited(connection: Connection, now: number, bucket: TokenBucket = connection.rate): boolean {
+    if (bucket.take(now)) return false;
     this.metrics.rateLimitedFrames.inc();
-    if (now - connection.rate.limitedSince >= this.rateCloseAfterMs) {
+    if (now - bucket.limitedSince >= this.rateCloseAfterMs && connection.isOpen) {
       connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
     }
     return true;
+  }
+
+  /**
+   * Pings are answered here, not by \`ws\`: each costs a token like any frame, a ping over the
+   * limit gets no pong (RFC 6455 allows answering only the latest), and the pong's bytes count
+   * toward the slow-consumer check.
+   */
+  private onPing(connection: Connection, data: Buffer): void {
+    if (this.rateLimited(connection, Date.now())) return;
+    connection.pong(data);
+  }
+
+  /** The pong that answers the heartbeat's ping is free; any other costs a token, so a flood is still a flood. */
+  private onPong(connection: Connection): void {
+    if (!connection.isAlive) {
+      connection.isAlive = true;
+      return;
+    }
+    this.rateLimited(connection, Date.now());
   }
 
   private onPlainText(connection: Connection, data: Buffer): void {
@@ -128,7 +162,8 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     try {
       if (data.length > this.maxPayloadBytes) throw tooLarge(text, this.maxPayloadBytes);
       const frame = decodeJsonFrame(text);
-      // Acks only ever free resources; limiting them would stall the client's own inbox.
+      // Acks are charged after they are applied (\`acknowledge\`): one that frees a message is
+      // never refused, since refusing it would stall the client's own inbox.
       if (frame.event !== 'ack') {
         charged = true;
         if (this.rateLimited(connection, now)) {
@@ -149,7 +184,8 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
           });
           return;
         case 'ack':
-          this.router.acknowledge(connection, frame.ids);
+          charged = true;
+          if (this.router.acknowledge(connection, frame.ids) === 0) this.rateLimited(connection, now, connection.ackRate);
           return;
         case 'ping':
           connection.sendFrame(encodePong(Date.now()));

@@ -1,37 +1,64 @@
-import type { InboxWrite, SentRecord, StoredMessage } from './offline-message.store.js';
-import { OfflineMessageStore } from './offline-message.store.js';
+import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
+import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
 
-/** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
-const sentKey = (sender: string, clientId: string): string => `${sender}\n${clientId}`;
+interface Usage {
+  messages: number;
+  bytes: number;
+}
 
 /** Inboxes in process memory: for tests and throwaway setups; a restart loses them. */
 export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   private readonly inboxes = new Map<string, StoredMessage[]>();
   private readonly recipientOf = new Map<string, string>();
   private readonly idOfSeq = new Map<number, string>();
+  private readonly usage = new Map<string, Usage>();
+  /** In insertion order, which is expiry order: every record lives for the same TTL. */
   private readonly sent = new Map<string, SentRecord>();
 
   async open(): Promise<void> {}
 
-  async write({ append, remove, sent }: InboxWrite): Promise<void> {
-    for (const message of append) this.insert(message);
+  async write({ append, remove, sent, quota }: InboxWrite): Promise<WriteResult> {
+    // Removals first: what was delivered frees room for what arrives in the same write.
     for (const seq of remove) {
       const id = this.idOfSeq.get(seq);
       if (id !== undefined) this.delete(id);
     }
-    for (const record of sent) this.sent.set(sentKey(record.sender, record.clientId), record);
+    const refused: string[] = [];
+    for (const message of append) {
+      if (this.recipientOf.has(message.id) || this.idOfSeq.has(message.seq)) continue;
+      const bytes = Buffer.byteLength(message.body);
+      const usage = this.usage.get(message.to) ?? { messages: 0, bytes: 0 };
+      if (quota !== undefined && (usage.messages + 1 > quota.maxMessages || usage.bytes + bytes > quota.maxBytes)) {
+        refused.push(message.id);
+        continue;
+      }
+      this.insert(message);
+      this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
+    }
+    const dropped = new Set(refused);
+    for (const record of sent) {
+      if (dropped.has(record.messageId)) continue;
+      // Re-inserted, so the Map stays in expiry order.
+      this.sent.delete(record.messageId);
+      this.sent.set(record.messageId, record);
+    }
+    return { refused };
   }
 
-  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
-    const record = this.sent.get(sentKey(sender, clientId));
+  async findSent(messageId: string, now: number): Promise<SentRecord | undefined> {
+    const record = this.sent.get(messageId);
     return record && record.expiresAt > now ? record : undefined;
   }
 
-  async peek(recipient: string, now: number, limit: number, afterSeq = -1): Promise<StoredMessage[]> {
+  async peek(recipient: string, now: number, limit: number, afterSeq = -1, maxBytes = Infinity): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
+    let bytes = 0;
     for (const message of this.inboxes.get(recipient) ?? []) {
       if (out.length >= limit) break;
-      if (message.seq > afterSeq && message.expiresAt > now) out.push(message);
+      if (message.seq <= afterSeq || message.expiresAt <= now) continue;
+      out.push(message);
+      bytes += Buffer.byteLength(message.body);
+      if (bytes >= maxBytes) break;
     }
     return out;
   }
@@ -56,29 +83,41 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     let purged = 0;
     for (const [recipient, inbox] of this.inboxes) {
       const kept = inbox.filter((m) => m.expiresAt > now);
+      if (kept.length === inbox.length) continue;
       purged += inbox.length - kept.length;
       for (const m of inbox) {
         if (m.expiresAt > now) continue;
         this.recipientOf.delete(m.id);
         this.idOfSeq.delete(m.seq);
       }
-      if (kept.length === 0) this.inboxes.delete(recipient);
-      else this.inboxes.set(recipient, kept);
+      if (kept.length === 0) {
+        this.inboxes.delete(recipient);
+        this.usage.delete(recipient);
+      } else {
+        this.inboxes.set(recipient, kept);
+        this.usage.set(recipient, { messages: kept.length, bytes: kept.reduce((n, m) => n + Buffer.byteLength(m.body), 0) });
+      }
     }
-    for (const [key, record] of this.sent) if (record.expiresAt <= now) this.sent.delete(key);
+    for (const [id, record] of this.sent) if (record.expiresAt <= now) this.sent.delete(id);
+    for (const id of this.sent.keys()) {
+      if (this.sent.size <= MAX_SENT_RECORDS) break;
+      this.sent.delete(id);
+    }
     return purged;
   }
+
+  async probe(): Promise<void> {}
 
   async close(): Promise<void> {
     this.inboxes.clear();
     this.recipientOf.clear();
     this.idOfSeq.clear();
+    this.usage.clear();
     this.sent.clear();
   }
 
   /** Keeps each inbox sorted by seq: a message returned to the inbox lands at its old place. */
   private insert(message: StoredMessage): void {
-    if (this.recipientOf.has(message.id) || this.idOfSeq.has(message.seq)) return;
     this.recipientOf.set(message.id, message.to);
     this.idOfSeq.set(message.seq, message.id);
     let inbox = this.inboxes.get(message.to);
@@ -96,5 +135,8 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     const [gone] = inbox.splice(inbox.findIndex((m) => m.id === id), 1);
     this.idOfSeq.delete(gone!.seq);
     if (inbox.length === 0) this.inboxes.delete(recipient);
+    const usage = this.usage.get(recipient)!;
+    if (usage.messages <= 1) this.usage.delete(recipient);
+    else this.usage.set(recipient, { messages: usage.messages - 1, bytes: usage.bytes - Buffer.byteLength(gone!.body) });
   }
 }

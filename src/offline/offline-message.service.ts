@@ -3,26 +3,23 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../routing/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
-import { OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
+import { type InboxQuota, OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
 
 /** Users with waiting messages kept in memory (~100 bytes each); beyond it every connect asks the store. */
 const MAX_TRACKED_RECIPIENTS = 100_000;
 
-/** The recipient's inbox already holds INBOX_MAX_MESSAGES; the message was not stored. */
+/** After a failed write, the store is tried this often until it takes writes again. */
+const WRITE_PROBE_INTERVAL_MS = 1_000;
+
+/** The recipient's inbox is at INBOX_MAX_MESSAGES or INBOX_MAX_BYTES; the message was not stored. */
 export class InboxFullError extends Error {
-  constructor(recipient: string, limit: number) {
-    super(`inbox of ${recipient} is full (${limit} messages)`);
+  constructor(quota: InboxQuota) {
+    super(`recipient's inbox is full (${quota.maxMessages} messages or ${quota.maxBytes} bytes)`);
   }
 }
 
-interface Appended {
-  readonly message: StoredMessage;
-  /** Counts against INBOX_MAX_MESSAGES; messages returned to the inbox were admitted before. */
-  readonly admit: boolean;
-}
-
 interface PendingWrite {
-  append: Appended[];
+  append: StoredMessage[];
   remove: Array<{ readonly seq: number; readonly to: string }>;
   sent: SentRecord[];
   /** Ids of messages refused because the inbox was full. */
@@ -57,9 +54,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private committing: PendingWrite | undefined;
   private purgeTimer?: Stoppable;
   private opened = false;
-  private readonly inboxMax: number;
-  /** Inbox sizes of recipients seen lately, so INBOX_MAX_MESSAGES costs no query per message. */
-  private readonly inboxSizes = new Map<string, number>();
+  private readonly quota: InboxQuota;
+  /** Set while writes fail (a full disk, say): health is red until a probe or a write succeeds. */
+  private failing: { since: number; failures: number; probe: NodeJS.Timeout } | undefined;
   /**
    * A superset of the users with messages waiting (every enqueue adds its recipient at once), so a
    * connection of anyone else skips the inbox query. `undefined` when there were too many to keep.
@@ -72,7 +69,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     config: AppConfig,
   ) {
     this.ttlMs = config.offline.ttlSeconds * 1000;
-    this.inboxMax = config.limits.inboxMaxMessages;
+    this.quota = { maxMessages: config.limits.inboxMaxMessages, maxBytes: config.limits.inboxMaxBytes };
   }
 
   async onModuleInit(): Promise<void> {
@@ -87,36 +84,31 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     this.purgeTimer?.stop();
+    clearInterval(this.failing?.probe);
     await this.flushed();
     this.opened = false;
     await this.store.close();
   }
 
-  /** Open and able to write. */
+  /** Open and able to write: a failed write turns it false until the store takes writes again. */
   get isOpen(): boolean {
-    return this.opened && this.store.isHealthy();
+    return this.opened && this.store.isHealthy() && this.failing === undefined;
   }
 
   /**
    * Queues `message` for its recipient (with the sender's record, for a JSON sender) in one
-   * atomic write; resolves once it is durable, rejects with `InboxFullError` if the inbox is
-   * full. `returning` marks a message accepted earlier that goes back to the inbox: it is never
-   * refused, and keeps its original place and expiry.
+   * atomic write; resolves once it is durable, rejects with `InboxFullError` if the inbox is at
+   * its quota. A message that returns to the inbox (accepted earlier, never settled) keeps its
+   * original place and expiry, and meets the same quota: nobody was told it was stored.
    */
-  enqueue(message: ImMessage, returning = false): Promise<void> {
+  enqueue(message: ImMessage): Promise<void> {
     const batch = this.pending;
-    this.append(message, returning);
+    this.append(message);
     if (message.clientId !== undefined) {
-      this.pending.sent.push({
-        sender: message.from,
-        clientId: message.clientId,
-        messageId: message.id,
-        status: 'queued',
-        expiresAt: message.ts + this.ttlMs,
-      });
+      this.pending.sent.push({ messageId: message.id, status: 'queued', expiresAt: message.ts + this.ttlMs });
     }
     return this.schedule().then(() => {
-      if (batch.refused.has(message.id)) throw new InboxFullError(message.to, this.inboxMax);
+      if (batch.refused.has(message.id)) throw new InboxFullError(this.quota);
     });
   }
 
@@ -124,14 +116,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    * `enqueue` for a sender nobody answers (plain text): no promise per message; a refusal or a
    * failed write is counted and logged by the batch.
    */
-  enqueueQuietly(message: ImMessage, returning = false): void {
-    this.append(message, returning);
+  enqueueQuietly(message: ImMessage): void {
+    this.append(message);
     this.schedule();
   }
 
-  private append(message: ImMessage, returning: boolean): void {
+  private append(message: ImMessage): void {
     this.noteWaiting(message.to);
-    this.pending.append.push({ message: { ...message, expiresAt: message.ts + this.ttlMs }, admit: !returning });
+    this.pending.append.push({ ...message, expiresAt: message.ts + this.ttlMs });
   }
 
   /** Removes a delivered message; resolves once the removal is durable. */
@@ -140,14 +132,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.schedule();
   }
 
-  /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
-  recordSent(sender: string, clientId: string, messageId: string, status: SentRecord['status']): Promise<void> {
-    this.pending.sent.push({ sender, clientId, messageId, status, expiresAt: Date.now() + this.ttlMs });
+  /** Remembers what a JSON sender was told about message `messageId`; resolves once durable. */
+  recordSent(messageId: string, status: SentRecord['status']): Promise<void> {
+    this.pending.sent.push({ messageId, status, expiresAt: Date.now() + this.ttlMs });
     return this.schedule();
   }
 
-  findSent(sender: string, clientId: string): Promise<SentRecord | undefined> {
-    return this.store.findSent(sender, clientId, Date.now());
+  findSent(messageId: string): Promise<SentRecord | undefined> {
+    return this.store.findSent(messageId, Date.now());
   }
 
   /** Resolves once every write requested so far is committed. */
@@ -171,9 +163,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.waitingFor?.delete(recipient);
   }
 
-  /** Unexpired messages for `recipient`, oldest first, after `afterSeq`. */
-  peek(recipient: string, limit: number, afterSeq?: number): Promise<StoredMessage[]> {
-    return this.store.peek(recipient, Date.now(), limit, afterSeq);
+  /** Unexpired messages for `recipient`, oldest first, after `afterSeq`, up to about `maxBytes` of bodies. */
+  peek(recipient: string, limit: number, afterSeq?: number, maxBytes?: number): Promise<StoredMessage[]> {
+    return this.store.peek(recipient, Date.now(), limit, afterSeq, maxBytes);
   }
 
   count(recipient: string): Promise<number> {
@@ -183,32 +175,12 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   async purgeExpired(now = Date.now()): Promise<number> {
     await this.flushed();
     const purged = await this.store.purgeExpired(now);
-    this.inboxSizes.clear();
     if (this.waitingFor === undefined) await this.loadWaitingRecipients();
     if (purged > 0) {
       this.metrics.expiredMessages.inc(purged);
       this.logger.log(`Purged ${purged} expired offline messages`);
     }
     return purged;
-  }
-
-  /** Applies INBOX_MAX_MESSAGES: old messages are never evicted, new ones past the limit are refused. */
-  private async admit(batch: PendingWrite): Promise<StoredMessage[]> {
-    const admitted: StoredMessage[] = [];
-    const now = Date.now();
-    for (const { message, admit } of batch.append) {
-      let size = this.inboxSizes.get(message.to);
-      if (size === undefined) size = await this.store.count(message.to, now);
-      if (admit && size >= this.inboxMax) {
-        batch.refused.add(message.id);
-        batch.sent = batch.sent.filter((r) => r.messageId !== message.id);
-        this.metrics.framesDropped.labels('inbox_full').inc();
-        continue;
-      }
-      this.inboxSizes.set(message.to, size + 1);
-      admitted.push(message);
-    }
-    return admitted;
   }
 
   private async loadWaitingRecipients(): Promise<void> {
@@ -219,7 +191,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     }
     // The store sees committed rows only: add what is being written or waits to be.
     const waiting = new Set(recipients);
-    for (const { message } of [...(this.committing?.append ?? []), ...this.pending.append]) waiting.add(message.to);
+    for (const message of [...(this.committing?.append ?? []), ...this.pending.append]) waiting.add(message.to);
     this.waitingFor = waiting;
   }
 
@@ -261,19 +233,59 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   private async writeBatch(batch: PendingWrite): Promise<void> {
     try {
-      const append = await this.admit(batch);
-      await this.store.write({ append, remove: batch.remove.map((m) => m.seq), sent: batch.sent });
-      this.metrics.inboxWrites.inc(append.length);
-      for (const { to } of batch.remove) {
-        const size = this.inboxSizes.get(to);
-        if (size !== undefined) this.inboxSizes.set(to, Math.max(0, size - 1));
-      }
+      const { refused } = await this.store.write({
+        append: batch.append,
+        remove: batch.remove.map((m) => m.seq),
+        sent: batch.sent,
+        quota: this.quota,
+      });
+      this.writeSucceeded();
+      this.metrics.inboxWrites.inc(batch.append.length - refused.length);
+      if (refused.length > 0) this.refusedAtQuota(batch, refused);
       batch.resolve();
     } catch (error) {
-      this.logger.error(
-        `Offline store write failed (${batch.append.length} messages, ${batch.remove.length} removals, ${batch.sent.length} sent records): ${String(error)}`,
-      );
+      this.writeFailed(batch, error);
       batch.reject(error);
     }
+  }
+
+  /** Messages refused at the quota: a JSON sender hears INBOX_FULL; a plain-text one is counted and logged. */
+  private refusedAtQuota(batch: PendingWrite, refused: readonly string[]): void {
+    for (const id of refused) batch.refused.add(id);
+    this.metrics.framesDropped.labels('inbox_full').inc(refused.length);
+    const untold = batch.append.filter((m) => m.clientId === undefined && batch.refused.has(m.id)).length;
+    if (untold > 0) this.logger.warn(`Dropped ${untold} plain-text messages: recipient's inbox is full`);
+  }
+
+  /**
+   * The first failure of a run is logged with its cause and turns health red; the rest are only
+   * counted, and summed up once writes work again. A probe write retries the store meanwhile, so
+   * health comes back by itself even when no client is sending.
+   */
+  private writeFailed(batch: PendingWrite, error: unknown): void {
+    if (this.failing !== undefined) {
+      this.failing.failures++;
+      return;
+    }
+    this.logger.error(
+      `Offline store write failed (${batch.append.length} messages, ${batch.remove.length} removals, ${batch.sent.length} sent records): ${String(error)}; /health/ready answers 503 until writes succeed again`,
+    );
+    const probe = setInterval(() => {
+      this.store.probe().then(
+        () => this.writeSucceeded(),
+        () => undefined,
+      );
+    }, WRITE_PROBE_INTERVAL_MS);
+    probe.unref();
+    this.failing = { since: Date.now(), failures: 1, probe };
+  }
+
+  private writeSucceeded(): void {
+    if (this.failing === undefined) return;
+    const { since, failures, probe } = this.failing;
+    clearInterval(probe);
+    this.failing = undefined;
+    const seconds = ((Date.now() - since) / 1000).toFixed(1);
+    this.logger.log(`Offline store takes writes again after ${failures} failed writes in ${seconds} s`);
   }
 }

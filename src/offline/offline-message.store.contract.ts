@@ -80,16 +80,69 @@ export function describeOfflineStoreContract(
     });
 
     it('keeps sent records, updates their status, and forgets them when expired', async () => {
-      const record = { sender: 'alice', clientId: 'c1', messageId: 'x1', status: 'queued' as const, expiresAt: NOW + 10 };
+      const record = { messageId: 'x1', status: 'queued' as const, expiresAt: NOW + 10 };
       await store.write({ append: [], remove: [], sent: [record] });
-      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
-      expect(await store.findSent('alice', 'c2', NOW)).toBeUndefined();
-      expect(await store.findSent('bob', 'c1', NOW)).toBeUndefined();
+      expect(await store.findSent('x1', NOW)).toEqual(record);
+      expect(await store.findSent('x2', NOW)).toBeUndefined();
+      expect(await store.findSent('m1', NOW)).toBeUndefined();
       await store.write({ append: [], remove: [], sent: [{ ...record, status: 'delivered' }] });
-      expect((await store.findSent('alice', 'c1', NOW))?.status).toBe('delivered');
-      expect(await store.findSent('alice', 'c1', NOW + 10)).toBeUndefined();
+      expect((await store.findSent('x1', NOW))?.status).toBe('delivered');
+      expect(await store.findSent('x1', NOW + 10)).toBeUndefined();
       await store.purgeExpired(NOW + 10);
-      expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
+      expect(await store.findSent('x1', NOW)).toBeUndefined();
+    });
+
+    it('refuses, per recipient, a message past the message quota, and never an old one', async () => {
+      const quota = { maxMessages: 2, maxBytes: 1_000_000 };
+      const first = await store.write({ append: [message(1), message(2), message(3), message(4, 'carol', { id: 'c4' })], remove: [], sent: [], quota });
+      expect(first.refused).toEqual(['m3']);
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2']);
+      expect((await store.peek('carol', NOW, 10)).map((m) => m.id)).toEqual(['c4']);
+      // A message already stored is never refused; a removal makes room again.
+      expect((await store.write({ append: [message(2)], remove: [], sent: [], quota })).refused).toEqual([]);
+      expect((await store.write({ append: [message(5)], remove: [1], sent: [], quota })).refused).toEqual([]);
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m2', 'm5']);
+    });
+
+    it('refuses a message past the byte quota, counting UTF-8 bytes of bodies', async () => {
+      const quota = { maxMessages: 100, maxBytes: 10 };
+      const result = await store.write({
+        append: [message(1, 'bob', { body: '消息' }), message(2, 'bob', { body: 'abcd' }), message(3, 'bob', { body: 'a' })],
+        remove: [],
+        sent: [{ messageId: 'm2', status: 'queued', expiresAt: NOW + 10 }],
+        quota,
+      });
+      // 6 bytes, then 4 more reach 10; the third byte-sized message would be the 11th.
+      expect(result.refused).toEqual(['m3']);
+      const refused = await store.write({
+        append: [message(4, 'bob', { body: 'x' })],
+        remove: [],
+        sent: [{ messageId: 'm4', status: 'queued', expiresAt: NOW + 10 }],
+        quota,
+      });
+      expect(refused.refused).toEqual(['m4']);
+      // The sent record of a refused message is not kept: a resend is checked again.
+      expect(await store.findSent('m4', NOW)).toBeUndefined();
+      expect(await store.findSent('m2', NOW)).toBeDefined();
+    });
+
+    it('frees the quota of expired messages when it purges them', async () => {
+      const quota = { maxMessages: 1, maxBytes: 1_000 };
+      await store.write({ append: [message(1, 'bob', { expiresAt: NOW })], remove: [], sent: [], quota });
+      expect((await store.write({ append: [message(2)], remove: [], sent: [], quota })).refused).toEqual(['m2']);
+      await store.purgeExpired(NOW);
+      expect((await store.write({ append: [message(2)], remove: [], sent: [], quota })).refused).toEqual([]);
+    });
+
+    it('pages by bytes: stops once the bodies reach maxBytes, and always answers one', async () => {
+      await store.write({ append: [1, 2, 3, 4].map((s) => message(s, 'bob', { body: 'x'.repeat(100) })), remove: [], sent: [] });
+      expect((await store.peek('bob', NOW, 10, undefined, 150)).map((m) => m.seq)).toEqual([1, 2]);
+      expect((await store.peek('bob', NOW, 10, 2, 1)).map((m) => m.seq)).toEqual([3]);
+      expect((await store.peek('bob', NOW, 10, undefined, 0)).map((m) => m.seq)).toEqual([1]);
+    });
+
+    it('takes a probe write', async () => {
+      await expect(store.probe()).resolves.toBeUndefined();
     });
 
     it('answers the highest seq stored', async () => {
@@ -106,13 +159,13 @@ export function describeOfflineStoreContract(
 
     it('keeps messages across close and reopen when the driver is durable', async () => {
       if (!reopen) return;
-      const record = { sender: 'alice', clientId: 'c1', messageId: 'm1', status: 'queued' as const, expiresAt: NOW + 10 };
+      const record = { messageId: 'm1', status: 'queued' as const, expiresAt: NOW + 10 };
       await store.write({ append: [message(1), message(2)], remove: [], sent: [record] });
       await store.close();
       store = await reopen();
       await store.open();
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2]);
-      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
+      expect(await store.findSent('m1', NOW)).toEqual(record);
     });
   });
 }

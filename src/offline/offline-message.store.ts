@@ -5,23 +5,46 @@ export interface StoredMessage extends ImMessage {
   readonly expiresAt: number;
 }
 
-/** What the gateway answered a JSON sender for one client message id: kept for idempotent resends. */
+/**
+ * What the gateway answered a JSON sender for one message: kept for idempotent resends. The
+ * message id is derived from (sender, client id), so it is the whole key.
+ */
 export interface SentRecord {
-  readonly sender: string;
-  readonly clientId: string;
   readonly messageId: string;
   readonly status: 'queued' | 'delivered';
   readonly expiresAt: number;
 }
 
+/** The most one recipient's inbox may hold; a message past either bound is refused, never an old one evicted. */
+export interface InboxQuota {
+  readonly maxMessages: number;
+  /** UTF-8 bytes of the bodies. */
+  readonly maxBytes: number;
+}
+
 /** One atomic change: everything in it is durable together, or none of it is. */
 export interface InboxWrite {
+  /** Each checked against `quota` in order; a message already stored is never refused. */
   readonly append: readonly StoredMessage[];
   /** `seq` of each delivered message. */
   readonly remove: readonly number[];
-  /** Inserted or, for an existing (sender, clientId), updated. */
+  /** Inserted or, for an existing message id, updated; dropped with its message if that was refused. */
   readonly sent: readonly SentRecord[];
+  /** No bound when absent. */
+  readonly quota?: InboxQuota;
 }
+
+/** What a write did not store. */
+export interface WriteResult {
+  /** Ids of appended messages refused because their recipient's inbox was at its quota. */
+  readonly refused: readonly string[];
+}
+
+/**
+ * Sent records kept at most; past it the purge drops those that expire first. A resend older
+ * than that is routed again, and the recipient's SDK drops the copy by its message id.
+ */
+export const MAX_SENT_RECORDS = 1_000_000;
 
 /**
  * Durable per-user inboxes ordered by `seq`, plus the sent records of JSON senders. Also the DI
@@ -31,20 +54,31 @@ export interface InboxWrite {
 export abstract class OfflineMessageStore {
   /** Opens the backing storage; nothing else is called before it resolves. */
   abstract open(): Promise<void>;
-  /** Applies the write atomically; on resolve it survives a process crash. */
-  abstract write(batch: InboxWrite): Promise<void>;
-  /** Up to `limit` unexpired messages of `recipient` with `seq > afterSeq`, oldest first. */
-  abstract peek(recipient: string, now: number, limit: number, afterSeq?: number): Promise<StoredMessage[]>;
-  /** How many unexpired messages wait for `recipient`. */
+  /**
+   * Applies the write atomically, quota checks included (the store keeps each recipient's usage,
+   * so no check reads a whole inbox); on resolve it survives a process crash.
+   */
+  abstract write(batch: InboxWrite): Promise<WriteResult>;
+  /**
+   * Up to `limit` unexpired messages of `recipient` with `seq > afterSeq`, oldest first, stopping
+   * once their bodies reach `maxBytes` (at least one message is always answered).
+   */
+  abstract peek(recipient: string, now: number, limit: number, afterSeq?: number, maxBytes?: number): Promise<StoredMessage[]>;
+  /** How many unexpired messages wait for `recipient` (reads the inbox: for tests and tools, not per message). */
   abstract count(recipient: string, now: number): Promise<number>;
-  /** The unexpired sent record of (sender, clientId), if any. */
-  abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
+  /** The unexpired sent record of a message id, if any. */
+  abstract findSent(messageId: string, now: number): Promise<SentRecord | undefined>;
   /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
   abstract maxSeq(): Promise<number>;
   /** Every user with a message waiting, or `undefined` when there are more than `limit`. */
   abstract recipients(limit: number): Promise<string[] | undefined>;
-  /** Deletes every message and sent record expired at `now`; answers how many messages. */
+  /**
+   * Deletes every message and sent record expired at `now`, and the sent records beyond
+   * MAX_SENT_RECORDS that expire first; answers how many messages.
+   */
   abstract purgeExpired(now: number): Promise<number>;
+  /** Writes a few bytes durably: proves, after a failed write, that the storage takes writes again. */
+  abstract probe(): Promise<void>;
   abstract close(): Promise<void>;
   /** False once the storage failed for good (a writer thread died, say): health checks turn red. */
   isHealthy(): boolean {

@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
-import type { InboxWrite, SentRecord, StoredMessage } from './offline-message.store.js';
+import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
-import { BUSY_TIMEOUT_MS, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
 interface Row {
@@ -54,19 +54,30 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     const db = new Database(this.path);
     db.pragma('journal_mode = WAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.exec(SQLITE_SCHEMA);
+    migrateSqliteSchema(db);
     this.db = db;
     this.statements = this.prepare(db);
     this.writer = new SqliteWriter(this.path, this.synchronous);
   }
 
-  write(batch: InboxWrite): Promise<void> {
+  write(batch: InboxWrite): Promise<WriteResult> {
     return this.opened().writer!.write(batch);
   }
 
-  async peek(recipient: string, now: number, limit: number, afterSeq = -1): Promise<StoredMessage[]> {
-    const rows = this.opened().statements!.peek.all(recipient, afterSeq, now, limit) as Row[];
-    return rows.map(toMessage);
+  probe(): Promise<void> {
+    return this.opened().writer!.probe();
+  }
+
+  async peek(recipient: string, now: number, limit: number, afterSeq = -1, maxBytes = Infinity): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = [];
+    let bytes = 0;
+    // Stepping the cursor (instead of `all`) stops reading as soon as the byte budget is spent.
+    for (const row of this.opened().statements!.peek.iterate(recipient, afterSeq, now, limit) as IterableIterator<Row>) {
+      out.push(toMessage(row));
+      bytes += Buffer.byteLength(row.body);
+      if (bytes >= maxBytes) break;
+    }
+    return out;
   }
 
   async count(recipient: string, now: number): Promise<number> {
@@ -84,12 +95,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return rows.length > limit ? undefined : rows.map((r) => r.recipient);
   }
 
-  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
-    const row = this.opened().statements!.findSent.get(sender, clientId, now) as
-      | { message_id: string; status: SentRecord['status']; expires_at: number }
-      | undefined;
+  async findSent(messageId: string, now: number): Promise<SentRecord | undefined> {
+    const row = this.opened().statements!.findSent.get(messageId, now) as { delivered: number; expires_at: number } | undefined;
     if (!row) return undefined;
-    return { sender, clientId, messageId: row.message_id, status: row.status, expiresAt: row.expires_at };
+    return { messageId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
   }
 
   purgeExpired(now: number): Promise<number> {
@@ -120,9 +129,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT DISTINCT recipient FROM inbox LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
-      findSent: db.prepare(
-        'SELECT message_id, status, expires_at FROM sent WHERE sender = ? AND client_id = ? AND expires_at > ?',
-      ),
+      findSent: db.prepare('SELECT delivered, expires_at FROM sent_record WHERE message_id = ? AND expires_at > ?'),
     };
   }
 }

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /** The inbox file's tables, and every statement that changes them (run by the writer thread). */
 export const SQLITE_SCHEMA = `
   CREATE TABLE IF NOT EXISTS inbox (
@@ -14,27 +16,65 @@ export const SQLITE_SCHEMA = `
   -- No index on inbox.expires_at: the once-a-minute purge scans in the writer thread, which is
   -- cheaper than one more b-tree insert for every message stored.
   DROP INDEX IF EXISTS inbox_by_expiry;
-  CREATE TABLE IF NOT EXISTS sent (
-    sender     TEXT    NOT NULL,
-    client_id  TEXT    NOT NULL,
-    message_id TEXT    NOT NULL,
-    status     TEXT    NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (sender, client_id)
+  -- What each recipient's inbox holds, kept by the writer with every change, so a quota check
+  -- reads one row instead of counting an inbox. Expired messages count until the purge.
+  CREATE TABLE IF NOT EXISTS inbox_usage (
+    recipient TEXT    PRIMARY KEY,
+    messages  INTEGER NOT NULL,
+    bytes     INTEGER NOT NULL
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS sent_by_expiry ON sent (expires_at);
+  -- The answer a JSON sender got, keyed by the message id (derived from sender and client id).
+  CREATE TABLE IF NOT EXISTS sent_record (
+    message_id TEXT    PRIMARY KEY,
+    delivered  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS sent_record_by_expiry ON sent_record (expires_at);
+  -- One row rewritten by the health probe after a failed write.
+  CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
+
+/**
+ * Brings a file written by an earlier version up to the schema, in one transaction: the sent
+ * records move to their compact table, and the usage table is filled from the inbox.
+ */
+export function migrateSqliteSchema(db: Database.Database): void {
+  const exists = (table: string): boolean =>
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
+  db.transaction(() => {
+    const usageIsNew = !exists('inbox_usage');
+    const oldSent = exists('sent');
+    db.exec(SQLITE_SCHEMA);
+    if (usageIsNew) {
+      db.exec(`INSERT INTO inbox_usage (recipient, messages, bytes)
+               SELECT recipient, count(*), sum(octet_length(body)) FROM inbox GROUP BY recipient`);
+    }
+    if (oldSent) {
+      db.exec(`INSERT OR IGNORE INTO sent_record (message_id, delivered, expires_at)
+               SELECT message_id, status = 'delivered', expires_at FROM sent;
+               DROP TABLE sent;`);
+    }
+  })();
+}
 
 export const SQLITE_WRITES = {
   // A resend of a stored message (same derived id) is a no-op; any other conflict is an error,
   // never a silently dropped message.
   insert: `INSERT INTO inbox (seq, id, recipient, sender, client_id, body, ts, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-  remove: 'DELETE FROM inbox WHERE seq = ?',
-  upsertSent: `INSERT INTO sent (sender, client_id, message_id, status, expires_at) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (sender, client_id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at`,
-  purge: 'DELETE FROM inbox WHERE expires_at <= ?',
-  purgeSent: 'DELETE FROM sent WHERE expires_at <= ?',
+  stored: 'SELECT 1 FROM inbox WHERE id = ?',
+  remove: 'DELETE FROM inbox WHERE seq = ? RETURNING recipient, octet_length(body) AS bytes',
+  usage: 'SELECT messages, bytes FROM inbox_usage WHERE recipient = ?',
+  setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes) VALUES (?, ?, ?)
+             ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
+  dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
+  upsertSent: `INSERT INTO sent_record (message_id, delivered, expires_at) VALUES (?, ?, ?)
+               ON CONFLICT (message_id) DO UPDATE SET delivered = excluded.delivered, expires_at = excluded.expires_at`,
+  purge: 'DELETE FROM inbox WHERE expires_at <= ? RETURNING recipient, octet_length(body) AS bytes',
+  purgeSent: 'DELETE FROM sent_record WHERE expires_at <= ?',
+  capSent: `DELETE FROM sent_record WHERE expires_at <=
+              (SELECT expires_at FROM sent_record ORDER BY expires_at DESC LIMIT 1 OFFSET ?)`,
+  probe: 'INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)',
 } as const;
 
 /** Another process holding a write lock (a backup, an operator's sqlite3 shell) gets this long. */

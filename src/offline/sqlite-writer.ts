@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
-import type { InboxWrite } from './offline-message.store.js';
+import { type InboxWrite, MAX_SENT_RECORDS, type WriteResult } from './offline-message.store.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
 
 /**
@@ -18,19 +18,72 @@ db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 const s = {};
 for (const [name, sql] of Object.entries(workerData.sql)) s[name] = db.prepare(sql);
-const write = db.transaction(({ append, remove, sent }) => {
-  for (const m of append) s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
-  for (const id of remove) s.remove.run(id);
-  for (const r of sent) s.upsertSent.run(r.sender, r.clientId, r.messageId, r.status, r.expiresAt);
+
+// Usage of the recipients one transaction touches: read once, written back once.
+function usageOf(usage, recipient) {
+  let u = usage.get(recipient);
+  if (u === undefined) {
+    const row = s.usage.get(recipient);
+    u = row === undefined ? { messages: 0, bytes: 0 } : { messages: row.messages, bytes: row.bytes };
+    usage.set(recipient, u);
+  }
+  return u;
+}
+function saveUsage(usage) {
+  for (const [recipient, u] of usage) {
+    if (u.messages > 0) s.setUsage.run(recipient, u.messages, u.bytes);
+    else s.dropUsage.run(recipient);
+  }
+}
+function removed(usage, row) {
+  const u = usageOf(usage, row.recipient);
+  u.messages -= 1;
+  u.bytes -= row.bytes;
+}
+
+const write = db.transaction(({ append, remove, sent, quota }) => {
+  const usage = new Map();
+  // Removals first: what was delivered frees room for what arrives in the same write.
+  for (const seq of remove) {
+    const row = s.remove.get(seq);
+    if (row !== undefined) removed(usage, row);
+  }
+  const refused = [];
+  for (const m of append) {
+    const bytes = Buffer.byteLength(m.body);
+    const u = usageOf(usage, m.to);
+    const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
+    if (over && s.stored.get(m.id) === undefined) {
+      refused.push(m.id);
+      continue;
+    }
+    const { changes } = s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
+    if (changes === 1) {
+      u.messages += 1;
+      u.bytes += bytes;
+    }
+  }
+  const dropped = new Set(refused);
+  for (const r of sent) {
+    if (!dropped.has(r.messageId)) s.upsertSent.run(r.messageId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
+  }
+  saveUsage(usage);
+  return { refused };
 });
 const purge = db.transaction((now) => {
   s.purgeSent.run(now);
-  return s.purge.run(now).changes;
+  s.capSent.run(workerData.maxSentRecords);
+  const usage = new Map();
+  const rows = s.purge.all(now);
+  for (const row of rows) removed(usage, row);
+  saveUsage(usage);
+  return rows.length;
 });
 parentPort.on('message', (job) => {
   try {
     if (job.kind === 'write') parentPort.postMessage({ id: job.id, result: write(job.batch) });
     else if (job.kind === 'purge') parentPort.postMessage({ id: job.id, result: purge(job.now) });
+    else if (job.kind === 'probe') parentPort.postMessage({ id: job.id, result: s.probe.run(Date.now()).changes });
     else {
       db.close();
       parentPort.postMessage({ id: job.id });
@@ -42,7 +95,7 @@ parentPort.on('message', (job) => {
 });
 `;
 
-type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number } | { kind: 'close' };
+type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number } | { kind: 'probe' } | { kind: 'close' };
 
 interface Reply {
   id: number;
@@ -65,6 +118,7 @@ export class SqliteWriter {
         synchronous: synchronous.toUpperCase(),
         busyTimeoutMs: BUSY_TIMEOUT_MS,
         sql: SQLITE_WRITES,
+        maxSentRecords: MAX_SENT_RECORDS,
         driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
       },
     });
@@ -78,8 +132,12 @@ export class SqliteWriter {
     return this.failure === undefined;
   }
 
-  write(batch: InboxWrite): Promise<void> {
-    return this.run({ kind: 'write', batch }) as Promise<void>;
+  write(batch: InboxWrite): Promise<WriteResult> {
+    return this.run({ kind: 'write', batch }) as Promise<WriteResult>;
+  }
+
+  async probe(): Promise<void> {
+    await this.run({ kind: 'probe' });
   }
 
   purge(now: number): Promise<number> {

@@ -20,6 +20,7 @@ class StubSocket implements SocketLike {
     if (cb) queueMicrotask(() => cb());
   }
   ping(): void {}
+  pong(): void {}
   close(code?: number, reason?: string): void {
     this.closedWith = { code, reason };
     this.readyState = 2;
@@ -46,7 +47,7 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
-    const connection = new Connection(socket, user, protocol, codec, { window, slowConsumerBytes: 1 << 30, ratePerSecond: 1e9, rateBurst: 1e9 }, router);
+    const connection = new Connection(socket, user, protocol, codec, { window, windowBytes: 1 << 29, slowConsumerBytes: 1 << 30, backlogMessages: 8 * window, ratePerSecond: 1e9, rateBurst: 1e9 }, router);
     router.attach(connection);
     return { socket, connection };
   };

@@ -83,7 +83,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
     if (this.inFlight(id, clientId, listener)) return;
-    const record = await this.offline.findSent(from, clientId);
+    const record = await this.offline.findSent(id);
     if (record !== undefined) {
       listener.confirm(clientId, record.messageId, record.status);
       return;
@@ -94,11 +94,23 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
   }
 
-  /** The client processed these messages. Unknown ids (already settled, or never held here) are ignored. */
-  acknowledge(connection: Connection, ids: readonly string[]): void {
+  /**
+   * The client processed these messages. Unknown ids (already settled, or never held here) are
+   * ignored. Answers how many messages this settled.
+   */
+  acknowledge(connection: Connection, ids: readonly string[]): number {
+    let settled = 0;
     for (const id of ids) {
-      if (connection.acknowledge(id) !== undefined) this.settle(id);
+      if (connection.acknowledge(id) === undefined) continue;
+      settled++;
+      this.settle(id);
     }
+    return settled;
+  }
+
+  /** A slow consumer is closing: what it held goes to the user's other connections or the inbox now. */
+  overloaded(connection: Connection): void {
+    this.detach(connection);
   }
 
   /** A plain-text connection wrote out a message it held. */
@@ -149,11 +161,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (writtenUntracked && delivery !== undefined) delivery.done = true;
   }
 
-  /** Into the inbox; `returning` for a message accepted earlier that nobody settled. */
-  private queue(message: ImMessage, notify: SendListener | undefined, returning = false): void {
+  /** Into the inbox: a new message, or one accepted earlier that nobody settled. */
+  private queue(message: ImMessage, notify: SendListener | undefined): void {
     this.metrics.routed.inbox++;
     if (notify === undefined) {
-      this.offline.enqueueQuietly(message, returning);
+      this.offline.enqueueQuietly(message);
       return;
     }
     const { id, clientId } = message;
@@ -165,7 +177,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     const listeners = [notify];
     this.queuing.set(id, listeners);
     this.offline
-      .enqueue(message, returning)
+      .enqueue(message)
       .then(
         () => {
           for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
@@ -237,7 +249,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     const { id } = message;
     this.recording.add(id);
     const recorded = (): void => void this.recording.delete(id);
-    this.offline.recordSent(message.from, message.clientId, id, 'delivered').then(recorded, recorded);
+    this.offline.recordSent(id, 'delivered').then(recorded, recorded);
     notify?.confirm(message.clientId, message.id, 'delivered');
     if (!fromInbox) return;
     for (const connection of this.pool.connectionsOf(message.from) ?? []) {
@@ -254,7 +266,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (delivery.done || delivery.fromInbox) return;
     const live = this.pool.connectionsOf(message.to);
     if (live === undefined) {
-      this.queue(message, delivery.notify, true);
+      this.queue(message, delivery.notify);
       return;
     }
     const again = this.track(message, delivery.notify);
@@ -276,7 +288,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
         await connection.room();
         const room = connection.window - connection.unacked.size;
         if (!connection.isOpen || room <= 0) continue;
-        const batch = await this.offline.peek(connection.user, Math.min(DRAIN_BATCH_SIZE, room), afterSeq);
+        // Sized by bytes too: a batch never overfills the window, whatever the messages weigh.
+        const limit = Math.min(DRAIN_BATCH_SIZE, room);
+        const batch = await this.offline.peek(connection.user, limit, afterSeq, connection.roomBytes);
         if (batch.length === 0 && afterSeq === undefined) this.offline.noteEmpty(connection.user);
         if (batch.length === 0 || !connection.isOpen) break;
         for (const message of batch) this.writeFromInbox(connection, message);

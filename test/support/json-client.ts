@@ -31,6 +31,15 @@ export class JsonClient {
     this.emit('ack', { ids });
   }
 
+  /** Acks every message as it arrives, as the SDK does once the app has handled it. */
+  ackAll(): this {
+    this.raw.socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.event === 'message') this.ack(frame.data.id as string);
+    });
+    return this;
+  }
+
   /** The next frame of `event` (skipping none: frames of other events before it are consumed too). */
   async next(event: string): Promise<Frame['data']> {
     for (;;) {
