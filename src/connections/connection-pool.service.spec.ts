@@ -10,6 +10,8 @@ const socket = (): SocketLike => ({
   send: () => undefined,
   ping: () => undefined,
   pong: () => undefined,
+  pause: () => undefined,
+  resume: () => undefined,
   close: () => undefined,
   terminate: () => undefined,
 });

@@ -12,6 +12,8 @@ export interface SocketLike {
   send(data: string, cb?: (error?: Error | null) => void): void;
   ping(): void;
   pong(data?: Buffer): void;
+  pause(): void;
+  resume(): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
 }
@@ -303,6 +305,22 @@ export class Connection implements SendListener {
   ping(): void {
     this.socket.ping();
   }
+
+  /**
+   * Stops reading the client's frames for `ms`: a client over its rate limit meets TCP
+   * backpressure, so a flood costs the event loop one read per pause, not one per frame sent.
+   */
+  throttle(ms: number): void {
+    if (this.throttled || !this.isOpen) return;
+    this.throttled = true;
+    this.socket.pause();
+    setTimeout(() => {
+      this.throttled = false;
+      this.socket.resume();
+    }, ms).unref();
+  }
+
+  private throttled = false;
 
   /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
   pong(data: Buffer): void {

@@ -25,6 +25,12 @@ import { upgradeIdentityOf } from './upgrade-identity.js';
 const BACKLOG_WINDOWS = 8;
 
 /**
+ * A client over its rate limit is not read for this long. Shorter than the second without a
+ * refusal that ends a run of excess, so a flood still reaches RATE_LIMIT_CLOSE_AFTER_SECONDS.
+ */
+const RATE_LIMITED_PAUSE_MS = 250;
+
+/**
  * Transport glue: turns sockets into `Connection`s, frames into router calls, and owns the
  * lifecycle (open, close, shutdown). It keeps no state of its own.
  */
@@ -104,6 +110,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   private rateLimited(connection: Connection, now: number, bucket: TokenBucket = connection.rate): boolean {
     if (bucket.take(now)) return false;
     this.metrics.rateLimitedFrames.inc();
+    connection.throttle(RATE_LIMITED_PAUSE_MS);
     if (now - bucket.limitedSince >= this.rateCloseAfterMs && connection.isOpen) {
       connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
     }

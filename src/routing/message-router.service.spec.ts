@@ -21,6 +21,8 @@ class StubSocket implements SocketLike {
   }
   ping(): void {}
   pong(): void {}
+  pause(): void {}
+  resume(): void {}
   close(code?: number, reason?: string): void {
     this.closedWith = { code, reason };
     this.readyState = 2;
