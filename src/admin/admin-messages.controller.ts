@@ -42,7 +42,10 @@ export class AdminMessagesController {
   })
   @ApiBadRequestResponse({ description: 'Invalid input; `message` says why', standardSchema: httpErrorSchema })
   @ApiConflictResponse({ description: "The recipient's inbox is full (INBOX_MAX_MESSAGES); nothing was stored", standardSchema: httpErrorSchema })
-  @ApiPayloadTooLargeResponse({ description: 'body is larger than MAX_PAYLOAD_BYTES', standardSchema: httpErrorSchema })
+  @ApiPayloadTooLargeResponse({
+    description: '`body` is larger than MAX_PAYLOAD_BYTES, or the request body larger than 6 × MAX_PAYLOAD_BYTES + 64 KiB',
+    standardSchema: httpErrorSchema,
+  })
   @ApiServiceUnavailableResponse({ description: 'The offline store failed; nothing was stored', standardSchema: httpErrorSchema })
   async send(
     @Body({ schema: sendMessageSchema }) input: SendMessageDto,

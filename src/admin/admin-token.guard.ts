@@ -1,42 +1,25 @@
-import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { AdminTokenCheck, type AuthorizedRequest, type ChallengeReply } from './admin-token.check.js';
 
-/** The parts of a request and a reply the guard uses; structural, whatever the HTTP platform. */
-interface AuthorizedRequest {
-  readonly headers: Record<string, string | string[] | undefined>;
-}
-interface ChallengeReply {
-  header(name: string, value: string): unknown;
-}
-
-/** Equal-length digests, so the comparison time says nothing about the token's length or content. */
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
-/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235). */
-function bearerToken(header: string | string[] | undefined): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  const match = /^bearer +(\S+) *$/i.exec(header);
-  return match?.[1];
-}
-
-/** Every admin route needs `Authorization: Bearer <ADMIN_TOKEN>`. */
+/**
+ * Every admin route needs `Authorization: Bearer <ADMIN_TOKEN>`. The admin route hook refuses a
+ * request without it before its body is read; the guard states the rule on each controller and
+ * holds it wherever the routes are mounted without that hook.
+ */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  private readonly expected: Buffer;
+  private readonly check: AdminTokenCheck;
 
   constructor(config: AppConfig) {
     if (config.admin.token === undefined) throw new Error('AdminTokenGuard needs ADMIN_TOKEN');
-    this.expected = digest(config.admin.token);
+    this.check = new AdminTokenCheck(config.admin.token);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
-    const token = bearerToken(http.getRequest<AuthorizedRequest>().headers.authorization);
-    if (token !== undefined && timingSafeEqual(digest(token), this.expected)) return true;
-    http.getResponse<ChallengeReply>().header('WWW-Authenticate', 'Bearer realm="admin"');
-    throw new UnauthorizedException(token === undefined ? 'missing bearer token' : 'invalid bearer token');
+    const refusal = this.check.refusal(http.getRequest<AuthorizedRequest>(), http.getResponse<ChallengeReply>());
+    if (refusal) throw refusal;
+    return true;
   }
 }

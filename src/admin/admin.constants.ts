@@ -15,3 +15,6 @@ export const NODE_ID = `${hostname()}:${process.pid}`;
 
 /** Name of the bearer security scheme in the OpenAPI document. */
 export const ADMIN_SECURITY_SCHEME = 'bearer';
+
+/** Every admin route sits under this path: the admin route hook protects whatever is mounted here. */
+export const ADMIN_PATH_PREFIX = '/admin';
