@@ -139,9 +139,8 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       }
       switch (frame.event) {
         case 'send':
-          const recipientProblem = userIdProblem(frame.to);
-          if (recipientProblem !== undefined) {
-            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, `send: "to" is not a valid user id: ${recipientProblem}`, frame.id);
+          if (!isValidUserId(frame.to)) {
+            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, `send: "to" is not a valid user id: ${userIdProblem(frame.to)}`, frame.id);
           }
           this.router.sendTracked(connection.user, frame.id, frame.to, frame.body, connection).catch((error: unknown) => {
             this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
