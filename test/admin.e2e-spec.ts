@@ -176,6 +176,10 @@ describe('admin API', () => {
       ['an id of 65 characters', { to: 'bob', body: 'x', id: 'i'.repeat(65) }, /^id: /],
       ['an empty id', { to: 'bob', body: 'x', id: '' }, /^id: /],
       ['an unknown field', { to: 'bob', body: 'x', priority: 'high' }, /priority/],
+      ['an id with a lone surrogate', { to: 'bob', body: 'x', id: 'k\ud800' }, /^id: must be well-formed UTF-16; it has a lone surrogate \(U\+D800 at index 1\)$/],
+      ['a body with a lone surrogate', { to: 'bob', body: 'a\udfffb' }, /^body: must be well-formed UTF-16; it has a lone surrogate \(U\+DFFF at index 1\)$/],
+      ['a recipient with U+2028', { to: 'bo\u2028b', body: 'x' }, /^to: user id must not contain U\+2028, a line or paragraph separator$/],
+      ['a sender with a bidi override', { from: 'ops\u202e', to: 'bob', body: 'x' }, /^from: user id must not contain U\+202E, a bidirectional text control$/],
       ['an array', [{ to: 'bob', body: 'x' }], /object/],
       ['a JSON string', '"bob|x"', /object/],
     ])('answers 400 JSON with a reason to %s', async (_, body, reason) => {
@@ -264,6 +268,9 @@ describe('admin API', () => {
       ['surrounding whitespace', '%20bob'],
       ['a control character', 'bob%07'],
       ['129 characters', 'é'.repeat(129)],
+      ['U+2028', 'bo%E2%80%A8b'],
+      ['a bidi isolate', 'bo%E2%81%A6b'],
+      ['a zero-width space', 'bo%E2%80%8Bb'],
     ])('GET and DELETE answer 400 JSON to a user id with %s', async (_, id) => {
       for (const [method, path] of [
         ['GET', `/admin/users/${id}`],

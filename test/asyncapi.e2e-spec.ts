@@ -378,10 +378,10 @@ describe('docs/asyncapi.yaml', () => {
     const check = checker();
     const userId = { $ref: USER_ID_REF };
     const valid = (id: string): boolean => check.problems(userId, id).length === 0;
-    const edges = ['a', 'a'.repeat(128), 'a'.repeat(129), '😀'.repeat(128), '😀'.repeat(129), '', ' a', 'a ', 'a b', 'a|b', '|', 'a\u0085b', 'a\u00a0', '\u2028a', 'é', 'alice@example.com'];
+    const edges = ['a', 'a'.repeat(128), 'a'.repeat(129), '😀'.repeat(128), '😀'.repeat(129), '', ' a', 'a ', 'a b', 'a|b', '|', 'a\u0085b', 'a\u00a0', '\u2028a', 'é', 'alice@example.com', 'a\u2029b', 'a\u202eb', 'a\u2066b', 'a\u200bb', '\ufeffa', 'a\u{e0041}', 'k\ud800', '\udbff', 'a\udc00b', '😀\ud800'];
     for (const id of edges) expect(valid(id), JSON.stringify(id)).toBe(isValidUserId(id));
     const char = fc.oneof(
-      fc.constantFrom('a', '|', ' ', '\t', '\u0000', '\u001f', '\u007f', '\u0085', '\u009f', '\u00a0', '\u2028', '\ufeff', 'é', '😀'),
+      fc.constantFrom('a', '|', ' ', '\t', '\u0000', '\u001f', '\u007f', '\u0085', '\u009f', '\u00a0', '\u2028', '\ufeff', '\u202e', '\u061c', '\u200b', '\ud800', '\udc00', 'é', '😀'),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     );
     fc.assert(

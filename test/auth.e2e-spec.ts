@@ -69,6 +69,17 @@ describe('AUTH_MODE=jwt with an HS256 secret', () => {
     expect(error.status).toBe(401);
   });
 
+  it.each([
+    ['a token without "exp"', () => token('bob', { aud: 'chat', iss: 'https://auth.example' }), 'token has no "exp" claim'],
+    ['a subject with a lone surrogate', () => good('k\ud800'), 'token subject: user id must be well-formed UTF-16; it has a lone surrogate (U+D800 at index 1)'],
+    ['a subject with U+2028', () => good('bo\u2028b'), 'token subject: user id must not contain U+2028, a line or paragraph separator'],
+    ['a subject with a bidi override', () => good('bo\u202eb'), 'token subject: user id must not contain U+202E, a bidirectional text control'],
+    ['a subject with U+FEFF', () => good('bob\ufeff'), 'token subject: user id must not contain U+FEFF, an invisible format character (Unicode category Cf)'],
+  ])('refuses %s with HTTP 401 and the reason', async (_, jwt, reason) => {
+    const error = await refused(`${base()}?token=${await jwt()}`);
+    expect(error).toMatchObject({ status: 401, body: reason });
+  });
+
   it('accepts a token expired within JWT_CLOCK_SKEW_SECONDS', async () => {
     const c = await TestClient.open(`${base()}?token=${await good('dave', Math.floor(Date.now() / 1000) - 5)}`);
     await c.close();
@@ -98,11 +109,49 @@ describe('token expiry on an open connection', () => {
     await c.close();
   });
 
+  it('refuses a refresh token without "exp" with BAD_TOKEN, and the connection keeps its expiry', async () => {
+    const c = await JsonClient.open(url(await token('hank', { exp: inSeconds(2) })));
+    c.emit('refresh', { token: await token('hank') });
+    expect(await c.next('error')).toEqual({ code: 'BAD_TOKEN', message: 'token has no "exp" claim' });
+    expect(await c.raw.closed(4_000)).toEqual({ code: 4401, reason: 'token expired' });
+  });
+
   it('refuses a refresh token for another user with BAD_TOKEN', async () => {
     const c = await JsonClient.open(url(await token('gina', { exp: '1h' })));
     c.emit('refresh', { token: await token('mallory', { exp: '1h' }) });
     expect((await c.next('error')).code).toBe('BAD_TOKEN');
     await c.close();
+  });
+});
+
+describe('JWT_ALLOW_NO_EXP=true', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_CLOCK_SKEW_SECONDS: '0', JWT_ALLOW_NO_EXP: 'true' });
+  });
+  afterAll(() => gw.close());
+  const url = (t: string) => `ws://127.0.0.1:${gw.port}/ws?token=${t}`;
+  const inSeconds = (s: number) => Math.floor(Date.now() / 1000) + s;
+
+  it('accepts a token without "exp" at the upgrade', async () => {
+    const c = await JsonClient.open(url(await token('ivan')));
+    c.emit('ping', {});
+    await c.next('pong');
+    await c.close();
+  });
+
+  it('lets a refresh without "exp" lift the expiry: the connection outlives one that expires later', async () => {
+    const refreshed = await JsonClient.open(url(await token('judy', { exp: inSeconds(2) })));
+    refreshed.emit('refresh', { token: await token('judy') });
+    refreshed.emit('ping', {});
+    await refreshed.next('pong');
+    // Expires a second after judy's first token did: once it is gone, judy's would have been too.
+    const control = await JsonClient.open(url(await token('kim', { exp: inSeconds(3) })));
+    expect(await control.raw.closed(5_000)).toEqual({ code: 4401, reason: 'token expired' });
+    refreshed.emit('ping', {});
+    await refreshed.next('pong');
+    expect(refreshed.of('error')).toEqual([]);
+    await refreshed.close();
   });
 });
 
@@ -149,6 +198,12 @@ describe('configuration rules for production', () => {
   it('refuses AUTH_MODE=query in production unless ALLOW_INSECURE_AUTH=true', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'query', ALLOWED_ORIGINS: '*' })).toThrow(/AUTH_MODE/);
     expect(loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'query', ALLOWED_ORIGINS: '*', ALLOW_INSECURE_AUTH: 'true' }).auth.mode).toBe('query');
+  });
+
+  it('refuses tokens without "exp" unless JWT_ALLOW_NO_EXP=true', () => {
+    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET }).auth.jwt?.allowNoExp).toBe(false);
+    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'true' }).auth.jwt?.allowNoExp).toBe(true);
+    expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'yes' })).toThrow(/JWT_ALLOW_NO_EXP.*true or false/);
   });
 
   it('requires ALLOWED_ORIGINS in production and exactly one JWT key', () => {

@@ -151,7 +151,7 @@ describe('hostile input', () => {
     });
 
     it('routes between users with very long and unusual Unicode ids', async () => {
-      const ids = ['𝓊'.repeat(128), 'ا'.repeat(128), 'e\u0301\u200dz\ufeffq', 'x'.repeat(128)];
+      const ids = ['𝓊'.repeat(128), 'ا'.repeat(128), 'e\u0301z\u0308q\u00a0r', 'x'.repeat(128)];
       for (const id of ids) {
         const to = await JsonClient.open(gw.wsUrl(id));
         json.send(`u-${ids.indexOf(id)}`, id, `to ${id.length}`);
@@ -160,6 +160,9 @@ describe('hostile input', () => {
       }
       json.send('too-long', 'x'.repeat(129), 'x');
       expect(await json.next('error')).toMatchObject({ code: 'BAD_RECIPIENT' });
+      // Invisible joiners and byte-order marks would let two ids that look alike name two users.
+      json.send('invisible', 'e\u0301\u200dz\ufeffq', 'x');
+      expect(await json.next('error')).toMatchObject({ code: 'BAD_RECIPIENT', id: 'invisible' });
       await sleep(10);
     });
   });

@@ -9,6 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import type { SendFailure } from '../connections/outbound-codec.js';
+import { forLog } from '../logging/log-escape.js';
 import { messageIdFor } from '../routing/message-id.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { SEND_WAIT_MS, SYSTEM_SENDER } from './admin.constants.js';
@@ -58,14 +59,14 @@ export class AdminMessagesService {
     try {
       await this.router.sendTracked(from, id, to, body, confirmation);
     } catch (error) {
-      this.logger.warn(`Admin send from ${from} to ${to} failed: ${String(error)}`);
+      this.logger.warn(`Admin send from ${forLog(from)} to ${forLog(to)} failed: ${String(error)}`);
       throw new ServiceUnavailableException(STORE_UNAVAILABLE);
     }
     const outcome = await confirmation.wait(SEND_WAIT_MS);
     if (outcome?.ok === false) throw refusal(outcome.failure, outcome.reason);
     const messageId = outcome?.messageId ?? messageIdFor(from, id);
     const status = outcome?.status ?? 'pending';
-    this.logger.debug(`Admin send ${messageId} from ${from} to ${to}: ${status}`);
+    this.logger.debug(`Admin send ${messageId} from ${forLog(from)} to ${forLog(to)}: ${status}`);
     return { id, messageId, status };
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection } from '../connections/connection.js';
+import { forLog } from '../logging/log-escape.js';
 import { NODE_ID } from './admin.constants.js';
 import type { KickResult, Presence } from './presence.dto.js';
 
@@ -29,7 +30,7 @@ export class AdminUsersService {
   kick(user: string): KickResult {
     const open = this.openConnectionsOf(user);
     for (const connection of open) connection.close(CloseCode.KICKED, 'kicked');
-    if (open.length > 0) this.logger.log(`Kicked user ${user}: closed ${open.length} connection(s)`);
+    if (open.length > 0) this.logger.log(`Kicked user ${forLog(user)}: closed ${open.length} connection(s)`);
     return { closed: open.length };
   }
 

@@ -9,6 +9,6 @@ export const userIdSchema = z
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   })
   .meta({
-    description: `1-${MAX_USER_ID_CHARS} characters, no "|", no control characters, no leading or trailing whitespace`,
+    description: `1-${MAX_USER_ID_CHARS} characters, no "|", no control characters, no invisible format characters (bidi controls included), no line or paragraph separators, no lone surrogates, no leading or trailing whitespace`,
     example: 'bob',
   });

@@ -21,6 +21,9 @@ const PUBLIC_KEY_ALGORITHMS = ['RS256', 'ES256'];
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The refusal of a token that would never expire (JWT_ALLOW_NO_EXP=false, the default). */
+const NO_EXP = 'token has no "exp" claim';
+
 /** The token from `Authorization: Bearer` (servers, mobile apps) or `?token=` (browsers cannot set headers). */
 function tokenOf(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -86,8 +89,12 @@ export class JwtAuthenticator extends Authenticator {
       });
       const problem = userIdProblem(payload.sub);
       if (problem !== undefined) return { ok: false, status: 401, reason: `token subject: ${problem}` };
-      const expiresAt = payload.exp === undefined ? undefined : (payload.exp + this.config.clockSkewSeconds) * 1000;
-      return { ok: true, user: payload.sub!, expiresAt };
+      if (payload.exp === undefined) {
+        // Such a token never expires: a leaked one would open connections, and keep them, forever.
+        if (!this.config.allowNoExp) return { ok: false, status: 401, reason: NO_EXP };
+        return { ok: true, user: payload.sub! };
+      }
+      return { ok: true, user: payload.sub!, expiresAt: (payload.exp + this.config.clockSkewSeconds) * 1000 };
     } catch (error) {
       return { ok: false, status: 401, reason: reasonOf(error) };
     }

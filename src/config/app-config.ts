@@ -48,6 +48,8 @@ export abstract class AppConfig {
       readonly issuer?: string;
       readonly audience?: string;
       readonly clockSkewSeconds: number;
+      /** Accept tokens without `exp` (they never expire); otherwise they are refused. */
+      readonly allowNoExp: boolean;
     };
     /** `undefined` = any origin (`*`). */
     readonly allowedOrigins?: readonly string[];

@@ -101,6 +101,8 @@ export const envSchema = z.object({
   JWT_ISSUER: optional(),
   JWT_AUDIENCE: optional(),
   JWT_CLOCK_SKEW_SECONDS: integer(0, 3_600, DEFAULT_JWT_CLOCK_SKEW_SECONDS),
+  /** Off by default: a token without `exp` would be valid forever, and a leaked one with it. */
+  JWT_ALLOW_NO_EXP: flag(),
   ALLOWED_ORIGINS: origins(),
   RATE_LIMIT_PER_SECOND: integer(1, 1_000_000_000, DEFAULT_RATE_LIMIT_PER_SECOND),
   RATE_LIMIT_BURST: integer(1, 1_000_000_000, DEFAULT_RATE_LIMIT_BURST),

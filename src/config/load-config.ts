@@ -56,7 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     auth: {
       mode: authMode,
-      jwt: authMode === 'jwt' ? { ...jwtKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS } : undefined,
+      jwt: authMode === 'jwt' ? { ...jwtKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS, allowNoExp: e.JWT_ALLOW_NO_EXP } : undefined,
       allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
     },
     limits: {

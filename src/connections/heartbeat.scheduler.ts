@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { forLog } from '../logging/log-escape.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { ConnectionPool } from './connection-pool.service.js';
 import type { Connection } from './connection.js';
@@ -23,7 +24,7 @@ export class HeartbeatScheduler implements OnApplicationBootstrap, OnModuleDestr
       this.config.ws.heartbeatIntervalMs,
       (connection: Connection) => {
         this.metrics.heartbeatTerminations.inc();
-        this.logger.log(`Heartbeat lost: terminated connection ${connection.id} of user ${connection.user}`);
+        this.logger.log(`Heartbeat lost: terminated connection ${connection.id} of user ${forLog(connection.user)}`);
       },
     );
   }

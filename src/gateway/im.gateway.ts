@@ -9,7 +9,8 @@ import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection, type ConnectionLimits } from '../connections/connection.js';
 import type { TokenBucket } from '../connections/token-bucket.js';
 import { scheduleExpiry } from '../connections/expiry.timer.js';
-import { isValidUserId } from '../connections/user-id.js';
+import { isValidUserId, userIdProblem } from '../connections/user-id.js';
+import { forLog } from '../logging/log-escape.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { decodeJsonFrame, encodeError, encodePong, jsonOutbound, tooLarge } from './json.codec.js';
@@ -77,7 +78,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     this.router.attach(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.labels(protocol).inc();
-    this.logger.log(`Connected: connection ${connection.id} of user ${user} (${protocol})`);
+    this.logger.log(`Connected: connection ${connection.id} of user ${forLog(user)} (${protocol})`);
   }
 
   /** Stop accepting, then close every connection with 1001 and wait (bounded) for them to go. */
@@ -98,7 +99,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       else this.onPlainText(connection, data);
     } catch (error) {
       // One bad frame must never take the connection, or the process, down with it.
-      this.logger.warn(`Frame from connection ${connection.id} failed: ${String(error)}`);
+      this.logger.warn(`Frame from connection ${connection.id} failed: ${forLog(String(error))}`);
     }
   }
 
@@ -181,7 +182,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       switch (frame.event) {
         case 'send':
           if (!isValidUserId(frame.to)) {
-            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, 'send: "to" is not a valid user id', frame.id);
+            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, `send: "to" is not a valid user id: ${userIdProblem(frame.to)}`, frame.id);
           }
           this.router.sendTracked(connection.user, frame.id, frame.to, frame.body, connection).catch((error: unknown) => {
             this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
@@ -233,9 +234,9 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     this.router.detach(connection);
     this.metrics.connections.labels(connection.protocol).dec();
     const seconds = ((Date.now() - connection.openedAt) / 1000).toFixed(1);
-    // The reason is the peer's text (at most 123 bytes): quoted, so it cannot forge a log line.
-    const why = reason.length > 0 ? ` ${JSON.stringify(reason.toString())}` : '';
-    this.logger.log(`Disconnected: connection ${connection.id} of user ${connection.user} (code ${code}${why}, ${seconds} s)`);
+    // The reason is the peer's text (at most 123 bytes): escaped, so it cannot forge a log line.
+    const why = reason.length > 0 ? ` ${forLog(reason.toString())}` : '';
+    this.logger.log(`Disconnected: connection ${connection.id} of user ${forLog(connection.user)} (code ${code}${why}, ${seconds} s)`);
   }
 
   private closeGracefully(connection: Connection): Promise<void> {

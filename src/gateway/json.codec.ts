@@ -1,3 +1,4 @@
+/// <reference lib="es2024.string" />
 import type { DeliveryStatus, OutboundCodec, SendFailure } from '../connections/outbound-codec.js';
 import type { ImMessage } from '../routing/im-message.js';
 import { ErrorCode, ProtocolError } from './protocol-error.js';
@@ -22,10 +23,25 @@ function bad(message: string, id?: string): ProtocolError {
   return new ProtocolError(ErrorCode.BAD_FRAME, message, id);
 }
 
+/** Locates the break in a string the native `isWellFormed()` (the fast path) refused. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why `text` is not well-formed UTF-16, worded to follow a field name, or `undefined` when it is.
+ * A lone surrogate (a JSON `\ud800` escape without its pair) becomes U+FFFD wherever the text is
+ * encoded as UTF-8: in the inbox, and in the hash behind a message id, where `k\ud800` and
+ * `k\udbff` would be one id.
+ */
+export function wellFormedProblem(text: string): string | undefined {
+  if (text.isWellFormed()) return undefined;
+  const at = LONE_SURROGATE.exec(text)!;
+  return `must be well-formed UTF-16; it has a lone surrogate (U+${at[0].charCodeAt(0).toString(16).toUpperCase()} at index ${at.index})`;
+}
+
 /** The client id of a frame, if it has a usable one, for error answers. */
 function clientIdOf(data: Record<string, unknown>): string | undefined {
   const id = data.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CLIENT_ID_CHARS ? id : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CLIENT_ID_CHARS && id.isWellFormed() ? id : undefined;
 }
 
 /**
@@ -66,8 +82,13 @@ function decodeSend(data: Record<string, unknown>): ClientFrame {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CLIENT_ID_CHARS) {
     throw bad(`send: "id" must be a string of 1-${MAX_CLIENT_ID_CHARS} characters`);
   }
+  const idProblem = wellFormedProblem(id);
+  // Not echoed: an error's `id` is always a valid client id.
+  if (idProblem !== undefined) throw bad(`send: "id" ${idProblem}`);
   if (typeof to !== 'string') throw bad('send: "to" must be a string', id);
   if (typeof body !== 'string') throw bad('send: "body" must be a string', id);
+  const bodyProblem = wellFormedProblem(body);
+  if (bodyProblem !== undefined) throw bad(`send: "body" ${bodyProblem}`, id);
   return { event: 'send', id, to, body };
 }
 
