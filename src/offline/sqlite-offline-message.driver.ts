@@ -127,7 +127,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
         `SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
       ),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
-      recipients: db.prepare('SELECT DISTINCT recipient FROM inbox LIMIT ?'),
+      recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
       findSent: db.prepare('SELECT delivered, expires_at FROM sent_record WHERE message_id = ? AND expires_at > ?'),
     };

@@ -1,54 +1,31 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-
-/** Resident memory of a process, in MiB, as the kernel reports it. */
-export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  if (line === undefined) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(line.replace(/\D+/g, '')) / 1024;
-}
-
-/** How long `GET /health/live` takes to answer, in ms. */
-export async function liveLatencyMs(httpUrl: string): Promise<number> {
-  const started = performance.now();
-  const res = await fetch(`${httpUrl}/health/live`);
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`/health/live answered ${res.status}`);
-  return performance.now() - started;
-}
+import { probeRepeatedly, rssBytes, watchPeakRss } from './process-watch.js';
 
 export interface AttackFigures {
-  /** Highest RSS seen during the attack, in MiB (when a pid was given). */
-  maxRssMiB: number;
+  /** Highest RSS seen during the attack, in MiB. */
+  readonly maxRssMiB: number;
   /** Slowest `/health/live` answer during the attack, in ms. */
-  maxLiveMs: number;
-  samples: number;
+  readonly maxLiveMs: number;
+  readonly probes: number;
 }
 
+/** The gateway's RSS, in MiB. */
+export const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
+
 /**
- * Samples the gateway's RSS and `/health/live` latency every `everyMs` until `done` resolves:
- * the two things an operator sees while a client attacks.
+ * What an operator sees while a client attacks, sampled until `done` settles: the gateway's peak
+ * RSS and its slowest `/health/live` answer.
  */
-export async function watchDuring(
-  httpUrl: string,
-  pid: number | undefined,
-  done: Promise<unknown>,
-  everyMs = 100,
-): Promise<AttackFigures> {
-  const figures: AttackFigures = { maxRssMiB: 0, maxLiveMs: 0, samples: 0 };
-  let finished = false;
-  void done.finally(() => (finished = true));
-  while (!finished) {
-    figures.maxLiveMs = Math.max(figures.maxLiveMs, await liveLatencyMs(httpUrl));
-    if (pid !== undefined) figures.maxRssMiB = Math.max(figures.maxRssMiB, rssMiB(pid));
-    figures.samples++;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return figures;
+export async function watchDuring(httpUrl: string, pid: number, done: Promise<unknown>): Promise<AttackFigures> {
+  const rss = watchPeakRss(pid);
+  const live = probeRepeatedly(`${httpUrl}/health/live`);
+  await done.catch(() => undefined);
+  const peak = rss.stop();
+  const { count, maxMs, statuses } = await live.stop();
+  if ([...statuses].some((status) => status !== 200)) throw new Error(`/health/live answered ${[...statuses].join(', ')}`);
+  return { maxRssMiB: peak / 2 ** 20, maxLiveMs: maxMs, probes: count };
 }
 
 /** Resolves after `ms`; for an attack's duration, never to wait for a state. */
@@ -74,7 +51,9 @@ export function clientFrame(opcode: number, payload: Buffer = Buffer.alloc(0)): 
  */
 export async function floodRaw(client: WebSocket, chunk: Buffer, stopped: () => boolean): Promise<void> {
   const tcp = (client as unknown as { _socket: Socket })._socket;
+  // The gateway cuts a flooder off; the resets that follow are expected, not test failures.
   tcp.on('error', () => undefined);
+  client.on('error', () => undefined);
   while (!stopped() && tcp.writable) {
     if (!tcp.write(chunk)) await Promise.race([once(tcp, 'drain'), once(tcp, 'close'), attackFor(50)]);
   }
