@@ -33,8 +33,9 @@ export const DEFAULT_MAX_CONNECTIONS = 50_000;
 /** Per user: a backlog nobody reads beyond this is abuse or a dead account; never evict silently. */
 export const DEFAULT_INBOX_MAX_MESSAGES = 10_000;
 /**
- * Per user, in UTF-8 bytes of bodies: 10,000 messages of 1.6 KB, or 256 of 64 KiB. With SQLite a
- * stored byte costs about 1.5 on disk (page and index overhead), so one user pins at most ~25 MB.
+ * Per user, in UTF-8 bytes of bodies: 10,000 messages of 1.6 KB, or 256 of 64 KiB. SQLite stores
+ * a message in its body plus about 230 bytes (ids, index, sent record), so one user pins at most
+ * ~19 MB of disk.
  */
 export const DEFAULT_INBOX_MAX_BYTES = 16 * 1024 * 1024;
 /**
