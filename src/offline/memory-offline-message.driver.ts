@@ -79,7 +79,7 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     return n;
   }
 
-  async purgeExpired(now: number): Promise<number> {
+  async purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
     let purged = 0;
     for (const [recipient, inbox] of this.inboxes) {
       const kept = inbox.filter((m) => m.expiresAt > now);
@@ -100,7 +100,7 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     }
     for (const [id, record] of this.sent) if (record.expiresAt <= now) this.sent.delete(id);
     for (const id of this.sent.keys()) {
-      if (this.sent.size <= MAX_SENT_RECORDS) break;
+      if (this.sent.size <= maxSentRecords) break;
       this.sent.delete(id);
     }
     return purged;

@@ -145,6 +145,15 @@ export function describeOfflineStoreContract(
       await expect(store.probe()).resolves.toBeUndefined();
     });
 
+    it('keeps at most maxSentRecords sent records, dropping those that expire first', async () => {
+      const record = (id: string, expiresAt: number) => ({ messageId: id, status: 'delivered' as const, expiresAt });
+      await store.write({ append: [], remove: [], sent: [record('a', NOW + 10), record('b', NOW + 20), record('c', NOW + 30)] });
+      await store.purgeExpired(NOW, 2);
+      expect(await store.findSent('a', NOW)).toBeUndefined();
+      expect(await store.findSent('b', NOW)).toBeDefined();
+      expect(await store.findSent('c', NOW)).toBeDefined();
+    });
+
     it('answers the highest seq stored', async () => {
       expect(await store.maxSeq()).toBe(0);
       await store.write({ append: [message(7), message(3, 'carol', { id: 'c3' })], remove: [], sent: [] });

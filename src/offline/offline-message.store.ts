@@ -74,9 +74,9 @@ export abstract class OfflineMessageStore {
   abstract recipients(limit: number): Promise<string[] | undefined>;
   /**
    * Deletes every message and sent record expired at `now`, and the sent records beyond
-   * MAX_SENT_RECORDS that expire first; answers how many messages.
+   * `maxSentRecords` that expire first; answers how many messages.
    */
-  abstract purgeExpired(now: number): Promise<number>;
+  abstract purgeExpired(now: number, maxSentRecords?: number): Promise<number>;
   /** Writes a few bytes durably: proves, after a failed write, that the storage takes writes again. */
   abstract probe(): Promise<void>;
   abstract close(): Promise<void>;

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
-import { OfflineMessageStore } from './offline-message.store.js';
+import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
 import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -101,8 +101,8 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return { messageId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
   }
 
-  purgeExpired(now: number): Promise<number> {
-    return this.opened().writer!.purge(now);
+  purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
+    return this.opened().writer!.purge(now, maxSentRecords);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
-import { type InboxWrite, MAX_SENT_RECORDS, type WriteResult } from './offline-message.store.js';
+import type { InboxWrite, WriteResult } from './offline-message.store.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
 
 /**
@@ -70,9 +70,9 @@ const write = db.transaction(({ append, remove, sent, quota }) => {
   saveUsage(usage);
   return { refused };
 });
-const purge = db.transaction((now) => {
+const purge = db.transaction((now, maxSentRecords) => {
   s.purgeSent.run(now);
-  s.capSent.run(workerData.maxSentRecords);
+  s.capSent.run(maxSentRecords);
   const usage = new Map();
   const rows = s.purge.all(now);
   for (const row of rows) removed(usage, row);
@@ -82,7 +82,7 @@ const purge = db.transaction((now) => {
 parentPort.on('message', (job) => {
   try {
     if (job.kind === 'write') parentPort.postMessage({ id: job.id, result: write(job.batch) });
-    else if (job.kind === 'purge') parentPort.postMessage({ id: job.id, result: purge(job.now) });
+    else if (job.kind === 'purge') parentPort.postMessage({ id: job.id, result: purge(job.now, job.maxSentRecords) });
     else if (job.kind === 'probe') parentPort.postMessage({ id: job.id, result: s.probe.run(Date.now()).changes });
     else {
       db.close();
@@ -95,7 +95,7 @@ parentPort.on('message', (job) => {
 });
 `;
 
-type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number } | { kind: 'probe' } | { kind: 'close' };
+type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number; maxSentRecords: number } | { kind: 'probe' } | { kind: 'close' };
 
 interface Reply {
   id: number;
@@ -118,7 +118,6 @@ export class SqliteWriter {
         synchronous: synchronous.toUpperCase(),
         busyTimeoutMs: BUSY_TIMEOUT_MS,
         sql: SQLITE_WRITES,
-        maxSentRecords: MAX_SENT_RECORDS,
         driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
       },
     });
@@ -140,8 +139,8 @@ export class SqliteWriter {
     await this.run({ kind: 'probe' });
   }
 
-  purge(now: number): Promise<number> {
-    return this.run({ kind: 'purge', now }) as Promise<number>;
+  purge(now: number, maxSentRecords: number): Promise<number> {
+    return this.run({ kind: 'purge', now, maxSentRecords }) as Promise<number>;
   }
 
   async close(): Promise<void> {
