@@ -41,7 +41,7 @@ export class AdminMessagesController {
     standardSchema: sendResultSchema,
   })
   @ApiBadRequestResponse({ description: 'Invalid input; `message` says why', standardSchema: httpErrorSchema })
-  @ApiConflictResponse({ description: "The recipient's inbox is full (INBOX_MAX_MESSAGES); nothing was stored", standardSchema: httpErrorSchema })
+  @ApiConflictResponse({ description: "The recipient's inbox is at INBOX_MAX_MESSAGES or INBOX_MAX_BYTES; nothing was stored", standardSchema: httpErrorSchema })
   @ApiPayloadTooLargeResponse({
     description: '`body` is larger than MAX_PAYLOAD_BYTES, or the request body larger than 6 × MAX_PAYLOAD_BYTES + 64 KiB',
     standardSchema: httpErrorSchema,

@@ -8,7 +8,7 @@ export const ErrorCode = {
   UNKNOWN_EVENT: 'UNKNOWN_EVENT',
   /** The frame is larger than MAX_PAYLOAD_BYTES, or an ack names too many ids. */
   TOO_LARGE: 'TOO_LARGE',
-  /** The recipient's offline inbox holds INBOX_MAX_MESSAGES already; nothing was stored. */
+  /** The recipient's offline inbox is at INBOX_MAX_MESSAGES or INBOX_MAX_BYTES; nothing was stored. */
   INBOX_FULL: 'INBOX_FULL',
   /** The connection sends faster than RATE_LIMIT_PER_SECOND; the frame was not accepted. */
   RATE_LIMITED: 'RATE_LIMITED',
