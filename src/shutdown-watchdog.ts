@@ -53,8 +53,8 @@ function watch({ deadlineMs, json }: WatchdogOptions): void {
 
 /**
  * Node hands signals to JavaScript only on the main thread's event loop, so under a flood the
- * SIGTERM handler itself runs late (23 s after the signal in test/shutdown-deadline.e2e-spec.ts
- * before this thread existed). libuv delivers a signal to every loop that watches it, so this
+ * SIGTERM handler itself runs late (measured 23 s after the signal under a flood like the one in
+ * test/shutdown-deadline.e2e-spec.ts). libuv delivers a signal to every loop that watches it, so this
  * thread watches SIGTERM and SIGINT on its own loop through the binding behind
  * `process.on(signal)`, which Node does not wire up in workers (checked on Node 20.20). Where a
  * Node version no longer offers it, `arm()` from the main thread still starts the deadline.
