@@ -6,8 +6,9 @@ import { createApp } from './app.factory.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { ReadinessState } from './health/readiness.state.js';
+import { startShutdownWatchdog } from './shutdown-watchdog.js';
 
-/** After the drain, closing connections and the store must fit in this; past it the exit is forced. */
+/** After the drain, closing connections and the store must fit in this; past it the process is killed. */
 const CLOSE_DEADLINE_MS = 4_500;
 
 function configOrExit(): AppConfig {
@@ -24,18 +25,22 @@ function configOrExit(): AppConfig {
  * SIGTERM: /health/ready turns 503 at once so load balancers stop sending new clients; after
  * SHUTDOWN_DRAIN_MS the gateway stops accepting, closes every connection with 1001 (clients
  * reconnect elsewhere), returns unacked messages to the inbox, closes the store and exits 0.
+ * SHUTDOWN_DRAIN_MS + CLOSE_DEADLINE_MS after the signal, the watchdog thread kills the process
+ * if it is still there, however busy this thread is.
  */
-function onTerminate(app: NestFastifyApplication, config: AppConfig, logger: Logger): (signal: string) => void {
+function onTerminate(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  logger: Logger,
+  watchdog: { arm(): void },
+): (signal: string) => void {
   let stopping = false;
   return (signal) => {
     if (stopping) return;
     stopping = true;
+    watchdog.arm();
     logger.log(`${signal} received: draining for ${config.shutdown.drainMs} ms, then shutting down`);
     app.get(ReadinessState).markDraining();
-    setTimeout(() => {
-      logger.error('Shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, config.shutdown.drainMs + CLOSE_DEADLINE_MS).unref();
     sleep(config.shutdown.drainMs)
       .then(() => app.close())
       .then(
@@ -52,7 +57,11 @@ async function bootstrap(): Promise<void> {
   const config = configOrExit();
   const app = await createApp(config);
   const logger = new Logger('Main');
-  const terminate = onTerminate(app, config, logger);
+  const watchdog = startShutdownWatchdog(
+    { deadlineMs: config.shutdown.drainMs + CLOSE_DEADLINE_MS, json: config.log.format === 'json' },
+    (error) => logger.error(`Shutdown watchdog failed; the shutdown deadline is not enforced: ${error.message}`),
+  );
+  const terminate = onTerminate(app, config, logger, watchdog);
   process.once('SIGTERM', () => terminate('SIGTERM'));
   process.once('SIGINT', () => terminate('SIGINT'));
   await app.listen(config.http.port, config.http.host);
