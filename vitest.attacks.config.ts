@@ -1,4 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
@@ -6,12 +6,11 @@ import base from './vitest.config.js';
  * so they run on their own, one file at a time, after the rest: another suite's load on the
  * same cores would be measured as the gateway's.
  */
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: {
-      include: ['test/**/*.attack-spec.ts'],
-      fileParallelism: false,
-    },
-  }),
-);
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: ['test/**/*.attack-spec.ts'],
+    fileParallelism: false,
+  },
+});

@@ -1,5 +1,4 @@
 import { writeSync } from 'node:fs';
-import { constants } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** What the watchdog thread is told at boot. */
@@ -10,8 +9,6 @@ interface WatchdogOptions {
   readonly json: boolean;
 }
 
-/** The signals that start a graceful shutdown in `main.ts`. */
-const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /** Marks this module's own thread, so that importing it in any other thread starts nothing. */
 const WATCHDOG_THREAD = 'im-gateway shutdown watchdog';
 
@@ -22,13 +19,12 @@ interface WatchdogThreadData {
 const MESSAGE = 'Shutdown did not finish in time; exiting';
 
 /**
- * Enforces the shutdown deadline from a thread of its own. The main thread's timers (and its
- * signal handlers) only run when its event loop turns, and a flood of frames can keep one turn
- * busy for many seconds: the deadline would then pass unnoticed. The thread is started at boot,
- * never keeps the process alive, and is ended with it on a clean exit.
- *
- * `arm()` starts the deadline from the main thread; the thread also starts it by itself on the
- * signal (see `watchSignals`), whichever comes first.
+ * Enforces the shutdown deadline from a thread of its own, armed by the main thread's signal
+ * handler. Client reads are shared out per event-loop turn (`ReadBudget`), so that handler runs
+ * within a turn of the signal even under a flood; after it, the main thread may still be too busy
+ * (closing thousands of connections, a store that hangs) to notice its own timer, and this one
+ * does not depend on it. The thread is started at boot, never keeps the process alive, and is
+ * ended with it on a clean exit.
  */
 export function startShutdownWatchdog(options: WatchdogOptions, onError: (error: Error) => void): { arm(): void } {
   const worker = new Worker(new URL(import.meta.url), {
@@ -48,44 +44,6 @@ function watch({ deadlineMs, json }: WatchdogOptions): void {
     setTimeout(() => forceExit(json), deadlineMs);
   };
   parentPort!.on('message', arm);
-  watchSignals(arm);
-}
-
-/**
- * Node hands signals to JavaScript only on the main thread's event loop, so under a flood the
- * SIGTERM handler itself runs late (measured 23 s after the signal under a flood like the one in
- * test/shutdown-deadline.e2e-spec.ts). libuv delivers a signal to every loop that watches it, so this
- * thread watches SIGTERM and SIGINT on its own loop through the binding behind
- * `process.on(signal)`, which Node does not wire up in workers (checked on Node 20.20). Where a
- * Node version no longer offers it, `arm()` from the main thread still starts the deadline.
- */
-function watchSignals(onSignal: () => void): void {
-  // The binding is deprecated for applications (DEP0111); without this its warning would be
-  // printed as a stray, non-JSON log line at every boot.
-  process.noDeprecation = true;
-  let binding: { Signal: new () => SignalHandle };
-  try {
-    binding = (process as unknown as { binding(name: string): typeof binding }).binding('signal_wrap');
-  } catch {
-    return;
-  }
-  const handles = SHUTDOWN_SIGNALS.map((name) => {
-    const handle = new binding.Signal();
-    handle.onsignal = () => {
-      // Let go at once: a second Ctrl-C must still end the process the default way once the
-      // main thread has dropped its own one-shot handler.
-      for (const h of handles) h.close();
-      onSignal();
-    };
-    handle.start(constants.signals[name]);
-    return handle;
-  });
-}
-
-interface SignalHandle {
-  onsignal: (signum: number) => void;
-  start(signum: number): number;
-  close(): void;
 }
 
 /**

@@ -60,7 +60,9 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     for (const a of attackers) a.socket.pause(); // never reads a pong
     const pings = repeated(clientFrame(0x9, Buffer.alloc(125, 7)));
     let stop = false;
-    const attack = attackFor(6_000);
+    // Closed with 1008 after 3 s over the limit, and cut 3 s later if it still does not read:
+    // the attack stops in between, so the attackers can read their close frame.
+    const attack = attackFor(4_500);
     const floods = attackers.map((a) => floodRaw(a.socket, pings, () => stop));
     const figures = watchDuring(http, pid, attack);
     await bystandersStillServed('ping');
@@ -72,10 +74,9 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     // Unbounded, the pongs grew RSS by about 55 MB a second.
     expect(maxRssMiB - baseline).toBeLessThan(60);
     expect(maxLiveMs).toBeLessThan(100);
-    for (const a of attackers) {
-      a.socket.resume();
-      expect((await a.closed(10_000)).code).toBe(1008);
-    }
+    for (const a of attackers) a.socket.resume();
+    const closed = await Promise.all(attackers.map((a) => a.closed(10_000)));
+    expect(closed.map((c) => c.code)).toEqual([1008, 1008, 1008, 1008]);
   }, 40_000);
 
   it('empty pings at the speed of the link do not stall the event loop, and the flooder is closed with 1008', async () => {
@@ -167,7 +168,7 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     await flood;
     const { maxLiveMs } = await figures;
     console.info(`ack flood: slowest bystander round trip ${slowest.toFixed(0)} ms, slowest /health/live ${maxLiveMs.toFixed(0)} ms`);
-    expect(slowest).toBeLessThan(50);
+    expect(slowest).toBeLessThan(100);
     expect(maxLiveMs).toBeLessThan(100);
     expect((await mallory.raw.closed(10_000)).code).toBe(1008);
   }, 40_000);

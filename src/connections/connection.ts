@@ -66,8 +66,9 @@ interface CorkableSocket {
   uncork(): void;
 }
 
-/** `WebSocket.OPEN` without importing `ws` into the domain. */
+/** `WebSocket.OPEN` and `CLOSED` without importing `ws` into the domain. */
 const OPEN = 1;
+const CLOSED = 3;
 
 let nextConnectionId = 1;
 
@@ -311,16 +312,36 @@ export class Connection implements SendListener {
    * backpressure, so a flood costs the event loop one read per pause, not one per frame sent.
    */
   throttle(ms: number): void {
-    if (this.throttled || !this.isOpen) return;
-    this.throttled = true;
-    this.socket.pause();
-    setTimeout(() => {
-      this.throttled = false;
-      this.socket.resume();
-    }, ms).unref();
+    // Closing too: a flooder that ignores our close frame is read no faster until it is cut.
+    if (this.readPause === 'throttle' || this.socket.readyState === CLOSED) return;
+    this.pauseReading('throttle');
+    setTimeout(() => this.resumeReading('throttle'), ms).unref();
   }
 
-  private throttled = false;
+  /**
+   * Stops reading until `resumeReading('turn')`: this event-loop turn has read its share. False
+   * when the socket was not being read already (or is gone), so there is nothing to resume.
+   */
+  pauseForTurn(): boolean {
+    if (this.readPause !== undefined || this.socket.readyState === CLOSED) return false;
+    this.pauseReading('turn');
+    return true;
+  }
+
+  /** Reads again, unless a longer pause than `reason` is in force. */
+  resumeReading(reason: 'turn' | 'throttle'): void {
+    if (this.readPause !== reason) return;
+    this.readPause = undefined;
+    this.socket.resume();
+  }
+
+  private pauseReading(reason: 'turn' | 'throttle'): void {
+    if (this.readPause === undefined) this.socket.pause();
+    this.readPause = reason;
+  }
+
+  /** Why the socket is not being read, if it is not. */
+  private readPause: 'turn' | 'throttle' | undefined;
 
   /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
   pong(data: Buffer): void {

@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection, type ConnectionLimits } from '../connections/connection.js';
+import { ReadBudget } from '../connections/read-budget.js';
 import type { TokenBucket } from '../connections/token-bucket.js';
 import { scheduleExpiry } from '../connections/expiry.timer.js';
 import { isValidUserId, userIdProblem } from '../connections/user-id.js';
@@ -41,6 +42,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   private readonly maxPayloadBytes: number;
   private readonly limits: ConnectionLimits;
   private readonly rateCloseAfterMs: number;
+  private readonly readBudget = new ReadBudget();
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -89,6 +91,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   }
 
   private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+    this.readBudget.charge(connection, data.length);
     if (isBinary) {
       this.metrics.framesDropped.labels('binary').inc();
       connection.close(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported');
@@ -119,17 +122,19 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
   }
 
   /**
-   * Pings are answered here, not by \`ws\`: each costs a token like any frame, a ping over the
+   * Pings are answered here, not by `ws`: each costs a token like any frame, a ping over the
    * limit gets no pong (RFC 6455 allows answering only the latest), and the pong's bytes count
    * toward the slow-consumer check.
    */
   private onPing(connection: Connection, data: Buffer): void {
+    this.readBudget.charge(connection, data.length);
     if (this.rateLimited(connection, Date.now())) return;
     connection.pong(data);
   }
 
   /** The pong that answers the heartbeat's ping is free; any other costs a token, so a flood is still a flood. */
   private onPong(connection: Connection): void {
+    this.readBudget.charge(connection, 0);
     if (!connection.isAlive) {
       connection.isAlive = true;
       return;
@@ -170,7 +175,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     try {
       if (data.length > this.maxPayloadBytes) throw tooLarge(text, this.maxPayloadBytes);
       const frame = decodeJsonFrame(text);
-      // Acks are charged after they are applied (\`acknowledge\`): one that frees a message is
+      // Acks are charged after they are applied (`acknowledge`): one that frees a message is
       // never refused, since refusing it would stall the client's own inbox.
       if (frame.event !== 'ack') {
         charged = true;

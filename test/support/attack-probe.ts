@@ -55,6 +55,7 @@ export async function floodRaw(client: WebSocket, chunk: Buffer, stopped: () => 
   tcp.on('error', () => undefined);
   client.on('error', () => undefined);
   while (!stopped() && tcp.writable) {
-    if (!tcp.write(chunk)) await Promise.race([once(tcp, 'drain'), once(tcp, 'close'), attackFor(50)]);
+    // `once` rejects on an 'error' event: a reset ends the flood like a close does.
+    if (!tcp.write(chunk)) await Promise.race([once(tcp, 'drain'), once(tcp, 'close'), attackFor(50)]).catch(() => undefined);
   }
 }
