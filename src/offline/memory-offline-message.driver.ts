@@ -1,6 +1,9 @@
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
 
+/** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
+const sentKey = (sender: string, clientId: string): string => `${sender}\n${clientId}`;
+
 interface Usage {
   messages: number;
   bytes: number;
@@ -35,18 +38,19 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       this.insert(message);
       this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
     }
-    const dropped = new Set(refused);
+    const dropped = new Set(append.filter((m) => m.clientId !== undefined && refused.includes(m.id)).map((m) => sentKey(m.from, m.clientId!)));
     for (const record of sent) {
-      if (dropped.has(record.messageId)) continue;
+      const key = sentKey(record.sender, record.clientId);
+      if (dropped.has(key)) continue;
       // Re-inserted, so the Map stays in expiry order.
-      this.sent.delete(record.messageId);
-      this.sent.set(record.messageId, record);
+      this.sent.delete(key);
+      this.sent.set(key, record);
     }
     return { refused };
   }
 
-  async findSent(messageId: string, now: number): Promise<SentRecord | undefined> {
-    const record = this.sent.get(messageId);
+  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
+    const record = this.sent.get(sentKey(sender, clientId));
     return record && record.expiresAt > now ? record : undefined;
   }
 

@@ -105,7 +105,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     const batch = this.pending;
     this.append(message);
     if (message.clientId !== undefined) {
-      this.pending.sent.push({ messageId: message.id, status: 'queued', expiresAt: message.ts + this.ttlMs });
+      const { from: sender, clientId } = message;
+      this.pending.sent.push({ sender, clientId, status: 'queued', expiresAt: message.ts + this.ttlMs });
     }
     return this.schedule().then(() => {
       if (batch.refused.has(message.id)) throw new InboxFullError(this.quota);
@@ -132,14 +133,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.schedule();
   }
 
-  /** Remembers what a JSON sender was told about message `messageId`; resolves once durable. */
-  recordSent(messageId: string, status: SentRecord['status']): Promise<void> {
-    this.pending.sent.push({ messageId, status, expiresAt: Date.now() + this.ttlMs });
+  /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
+  recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
+    this.pending.sent.push({ sender, clientId, status, expiresAt: Date.now() + this.ttlMs });
     return this.schedule();
   }
 
-  findSent(messageId: string): Promise<SentRecord | undefined> {
-    return this.store.findSent(messageId, Date.now());
+  findSent(sender: string, clientId: string): Promise<SentRecord | undefined> {
+    return this.store.findSent(sender, clientId, Date.now());
   }
 
   /** Resolves once every write requested so far is committed. */

@@ -80,16 +80,16 @@ export function describeOfflineStoreContract(
     });
 
     it('keeps sent records, updates their status, and forgets them when expired', async () => {
-      const record = { messageId: 'x1', status: 'queued' as const, expiresAt: NOW + 10 };
+      const record = { sender: 'alice', clientId: 'c1', status: 'queued' as const, expiresAt: NOW + 10 };
       await store.write({ append: [], remove: [], sent: [record] });
-      expect(await store.findSent('x1', NOW)).toEqual(record);
-      expect(await store.findSent('x2', NOW)).toBeUndefined();
-      expect(await store.findSent('m1', NOW)).toBeUndefined();
+      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
+      expect(await store.findSent('alice', 'c2', NOW)).toBeUndefined();
+      expect(await store.findSent('bob', 'c1', NOW)).toBeUndefined();
       await store.write({ append: [], remove: [], sent: [{ ...record, status: 'delivered' }] });
-      expect((await store.findSent('x1', NOW))?.status).toBe('delivered');
-      expect(await store.findSent('x1', NOW + 10)).toBeUndefined();
+      expect((await store.findSent('alice', 'c1', NOW))?.status).toBe('delivered');
+      expect(await store.findSent('alice', 'c1', NOW + 10)).toBeUndefined();
       await store.purgeExpired(NOW + 10);
-      expect(await store.findSent('x1', NOW)).toBeUndefined();
+      expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
     });
 
     it('refuses, per recipient, a message past the message quota, and never an old one', async () => {
@@ -107,23 +107,23 @@ export function describeOfflineStoreContract(
     it('refuses a message past the byte quota, counting UTF-8 bytes of bodies', async () => {
       const quota = { maxMessages: 100, maxBytes: 10 };
       const result = await store.write({
-        append: [message(1, 'bob', { body: '消息' }), message(2, 'bob', { body: 'abcd' }), message(3, 'bob', { body: 'a' })],
+        append: [message(1, 'bob', { body: '消息' }), message(2, 'bob', { body: 'abcd', clientId: 'c2' }), message(3, 'bob', { body: 'a' })],
         remove: [],
-        sent: [{ messageId: 'm2', status: 'queued', expiresAt: NOW + 10 }],
+        sent: [{ sender: 'alice', clientId: 'c2', status: 'queued', expiresAt: NOW + 10 }],
         quota,
       });
       // 6 bytes, then 4 more reach 10; the third byte-sized message would be the 11th.
       expect(result.refused).toEqual(['m3']);
       const refused = await store.write({
-        append: [message(4, 'bob', { body: 'x' })],
+        append: [message(4, 'bob', { body: 'x', clientId: 'c4' })],
         remove: [],
-        sent: [{ messageId: 'm4', status: 'queued', expiresAt: NOW + 10 }],
+        sent: [{ sender: 'alice', clientId: 'c4', status: 'queued', expiresAt: NOW + 10 }],
         quota,
       });
       expect(refused.refused).toEqual(['m4']);
       // The sent record of a refused message is not kept: a resend is checked again.
-      expect(await store.findSent('m4', NOW)).toBeUndefined();
-      expect(await store.findSent('m2', NOW)).toBeDefined();
+      expect(await store.findSent('alice', 'c4', NOW)).toBeUndefined();
+      expect(await store.findSent('alice', 'c2', NOW)).toBeDefined();
     });
 
     it('frees the quota of expired messages when it purges them', async () => {
@@ -146,12 +146,12 @@ export function describeOfflineStoreContract(
     });
 
     it('keeps at most maxSentRecords sent records, dropping those that expire first', async () => {
-      const record = (id: string, expiresAt: number) => ({ messageId: id, status: 'delivered' as const, expiresAt });
+      const record = (clientId: string, expiresAt: number) => ({ sender: 'alice', clientId, status: 'delivered' as const, expiresAt });
       await store.write({ append: [], remove: [], sent: [record('a', NOW + 10), record('b', NOW + 20), record('c', NOW + 30)] });
       await store.purgeExpired(NOW, 2);
-      expect(await store.findSent('a', NOW)).toBeUndefined();
-      expect(await store.findSent('b', NOW)).toBeDefined();
-      expect(await store.findSent('c', NOW)).toBeDefined();
+      expect(await store.findSent('alice', 'a', NOW)).toBeUndefined();
+      expect(await store.findSent('alice', 'b', NOW)).toBeDefined();
+      expect(await store.findSent('alice', 'c', NOW)).toBeDefined();
     });
 
     it('answers the highest seq stored', async () => {
@@ -168,13 +168,13 @@ export function describeOfflineStoreContract(
 
     it('keeps messages across close and reopen when the driver is durable', async () => {
       if (!reopen) return;
-      const record = { messageId: 'm1', status: 'queued' as const, expiresAt: NOW + 10 };
+      const record = { sender: 'alice', clientId: 'c1', status: 'queued' as const, expiresAt: NOW + 10 };
       await store.write({ append: [message(1), message(2)], remove: [], sent: [record] });
       await store.close();
       store = await reopen();
       await store.open();
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([1, 2]);
-      expect(await store.findSent('m1', NOW)).toEqual(record);
+      expect(await store.findSent('alice', 'c1', NOW)).toEqual(record);
     });
   });
 }

@@ -6,11 +6,12 @@ export interface StoredMessage extends ImMessage {
 }
 
 /**
- * What the gateway answered a JSON sender for one message: kept for idempotent resends. The
- * message id is derived from (sender, client id), so it is the whole key.
+ * What the gateway answered a JSON sender for one client id: kept for idempotent resends. The
+ * message id is derived from (sender, client id), so it is not stored.
  */
 export interface SentRecord {
-  readonly messageId: string;
+  readonly sender: string;
+  readonly clientId: string;
   readonly status: 'queued' | 'delivered';
   readonly expiresAt: number;
 }
@@ -28,7 +29,7 @@ export interface InboxWrite {
   readonly append: readonly StoredMessage[];
   /** `seq` of each delivered message. */
   readonly remove: readonly number[];
-  /** Inserted or, for an existing message id, updated; dropped with its message if that was refused. */
+  /** Inserted or, for an existing (sender, clientId), updated; dropped with its message if that was refused. */
   readonly sent: readonly SentRecord[];
   /** No bound when absent. */
   readonly quota?: InboxQuota;
@@ -66,8 +67,8 @@ export abstract class OfflineMessageStore {
   abstract peek(recipient: string, now: number, limit: number, afterSeq?: number, maxBytes?: number): Promise<StoredMessage[]>;
   /** How many unexpired messages wait for `recipient` (reads the inbox: for tests and tools, not per message). */
   abstract count(recipient: string, now: number): Promise<number>;
-  /** The unexpired sent record of a message id, if any. */
-  abstract findSent(messageId: string, now: number): Promise<SentRecord | undefined>;
+  /** The unexpired sent record of (sender, clientId), if any. */
+  abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
   /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
   abstract maxSeq(): Promise<number>;
   /** Every user with a message waiting, or `undefined` when there are more than `limit`. */

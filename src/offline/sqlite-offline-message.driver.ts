@@ -95,10 +95,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return rows.length > limit ? undefined : rows.map((r) => r.recipient);
   }
 
-  async findSent(messageId: string, now: number): Promise<SentRecord | undefined> {
-    const row = this.opened().statements!.findSent.get(messageId, now) as { delivered: number; expires_at: number } | undefined;
+  async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
+    const row = this.opened().statements!.findSent.get(sender, clientId, now) as { delivered: number; expires_at: number } | undefined;
     if (!row) return undefined;
-    return { messageId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
+    return { sender, clientId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
   }
 
   purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
@@ -129,7 +129,9 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
-      findSent: db.prepare('SELECT delivered, expires_at FROM sent_record WHERE message_id = ? AND expires_at > ?'),
+      findSent: db.prepare(
+        'SELECT delivered, expires_at FROM sent_record WHERE sender = ? AND client_id = ? AND expires_at > ?',
+      ),
     };
   }
 }

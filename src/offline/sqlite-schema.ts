@@ -23,11 +23,14 @@ export const SQLITE_SCHEMA = `
     messages  INTEGER NOT NULL,
     bytes     INTEGER NOT NULL
   ) WITHOUT ROWID;
-  -- The answer a JSON sender got, keyed by the message id (derived from sender and client id).
+  -- The answer a JSON sender got for a client id. The message id is derived from the key, so it
+  -- is not stored; keyed by sender first, so one sender's lookups stay on few pages.
   CREATE TABLE IF NOT EXISTS sent_record (
-    message_id TEXT    PRIMARY KEY,
+    sender     TEXT    NOT NULL,
+    client_id  TEXT    NOT NULL,
     delivered  INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS sent_record_by_expiry ON sent_record (expires_at);
   -- One row rewritten by the health probe after a failed write.
@@ -50,8 +53,8 @@ export function migrateSqliteSchema(db: Database.Database): void {
                SELECT recipient, count(*), sum(octet_length(body)) FROM inbox GROUP BY recipient`);
     }
     if (oldSent) {
-      db.exec(`INSERT OR IGNORE INTO sent_record (message_id, delivered, expires_at)
-               SELECT message_id, status = 'delivered', expires_at FROM sent;
+      db.exec(`INSERT OR IGNORE INTO sent_record (sender, client_id, delivered, expires_at)
+               SELECT sender, client_id, status = 'delivered', expires_at FROM sent;
                DROP TABLE sent;`);
     }
   })();
@@ -68,8 +71,8 @@ export const SQLITE_WRITES = {
   setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes) VALUES (?, ?, ?)
              ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
   dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
-  upsertSent: `INSERT INTO sent_record (message_id, delivered, expires_at) VALUES (?, ?, ?)
-               ON CONFLICT (message_id) DO UPDATE SET delivered = excluded.delivered, expires_at = excluded.expires_at`,
+  upsertSent: `INSERT INTO sent_record (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (sender, client_id) DO UPDATE SET delivered = excluded.delivered, expires_at = excluded.expires_at`,
   purge: 'DELETE FROM inbox WHERE expires_at <= ? RETURNING recipient, octet_length(body) AS bytes',
   purgeSent: 'DELETE FROM sent_record WHERE expires_at <= ?',
   capSent: `DELETE FROM sent_record WHERE expires_at <=

@@ -49,12 +49,15 @@ const write = db.transaction(({ append, remove, sent, quota }) => {
     if (row !== undefined) removed(usage, row);
   }
   const refused = [];
+  // Sent records of refused messages, by sender and client id: a resend must be checked again.
+  const dropped = new Set();
   for (const m of append) {
     const bytes = Buffer.byteLength(m.body);
     const u = usageOf(usage, m.to);
     const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
     if (over && s.stored.get(m.id) === undefined) {
       refused.push(m.id);
+      if (m.clientId !== undefined) dropped.add(m.from + '\\n' + m.clientId);
       continue;
     }
     const { changes } = s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
@@ -63,9 +66,8 @@ const write = db.transaction(({ append, remove, sent, quota }) => {
       u.bytes += bytes;
     }
   }
-  const dropped = new Set(refused);
   for (const r of sent) {
-    if (!dropped.has(r.messageId)) s.upsertSent.run(r.messageId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
+    if (!dropped.has(r.sender + '\\n' + r.clientId)) s.upsertSent.run(r.sender, r.clientId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
   }
   saveUsage(usage);
   return { refused };

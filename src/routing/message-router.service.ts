@@ -83,9 +83,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
     if (this.inFlight(id, clientId, listener)) return;
-    const record = await this.offline.findSent(id);
+    const record = await this.offline.findSent(from, clientId);
     if (record !== undefined) {
-      listener.confirm(clientId, record.messageId, record.status);
+      listener.confirm(clientId, id, record.status);
       return;
     }
     if (this.inFlight(id, clientId, listener)) return;
@@ -249,7 +249,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     const { id } = message;
     this.recording.add(id);
     const recorded = (): void => void this.recording.delete(id);
-    this.offline.recordSent(id, 'delivered').then(recorded, recorded);
+    this.offline.recordSent(message.from, message.clientId, 'delivered').then(recorded, recorded);
     notify?.confirm(message.clientId, message.id, 'delivered');
     if (!fromInbox) return;
     for (const connection of this.pool.connectionsOf(message.from) ?? []) {
