@@ -35,6 +35,18 @@ describe('the gateway process', () => {
     expect(lines[0]).toContain(accepts);
   });
 
+  it('reports every bad variable at once, one line each, and never prints a secret', async () => {
+    const g = ChildGateway.spawn({ OFFLINE_STORE: 'memory', PORT: 'eighty', ADMIN_TOKEN: 'short-secret-1', WS_PATH: 'ws' });
+    expect((await g.exited).code).toBe(1);
+    const lines = g.output.trim().split('\n');
+    expect(lines).toEqual([
+      'Invalid PORT="eighty": expected an integer from 0 to 65535',
+      'Invalid WS_PATH="ws": expected a path starting with / (no spaces, ? or #)',
+      'Invalid ADMIN_TOKEN (value not shown): expected a token of at least 16 characters',
+    ]);
+    expect(g.output).not.toContain('short-secret-1');
+  });
+
   it('on SIGTERM closes every connection with 1001 and exits 0 within 10 s', async () => {
     const g = await start({ OFFLINE_STORE: 'memory', SHUTDOWN_DRAIN_MS: '0' });
     const clients = await Promise.all(['a', 'b', 'c'].map((u) => TestClient.open(g.wsUrl(u))));

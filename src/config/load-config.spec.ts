@@ -21,3 +21,49 @@ describe('loadConfig: limits that fit together', () => {
     expect(loadConfig({ INBOX_MAX_BYTES: '65536' }).limits.inboxMaxBytes).toBe(65_536);
   });
 });
+
+describe('loadConfig: errors that help without leaking secrets', () => {
+  const problemsOf = (env: Record<string, string>): readonly string[] => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it.each([
+    ['JWT_SECRET', { AUTH_MODE: 'jwt', JWT_SECRET: 'too-short-but-secret-0123456789' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short-secret-1' }],
+    ['JWT_PUBLIC_KEY', { AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: '   ' }],
+  ])('names %s and its rule, never its value', (name, env) => {
+    const value = (env as Record<string, string>)[name]!;
+    const problems = problemsOf(env);
+    expect(problems.some((p) => p.startsWith(`Invalid ${name} (value not shown): expected `))).toBe(true);
+    for (const problem of problems) expect(problem).not.toContain(value.trim() === '' ? '"   "' : value);
+  });
+
+  it('reports every invalid or missing variable at once, one line each', () => {
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', NODE_ENV: 'production', JWT_SECRET: 'x' });
+    expect(problems).toEqual([
+      'Invalid PORT="eighty": expected an integer from 0 to 65535',
+      'Invalid LOG_LEVEL="loud": expected one of debug, log, warn, error',
+      'Invalid JWT_SECRET (value not shown): expected a secret of at least 32 characters (HS256)',
+      'Missing ALLOWED_ORIGINS: required with NODE_ENV=production (comma-separated origins, or *)',
+    ]);
+  });
+
+  it('says which rule implied a requirement, and the way out', () => {
+    expect(problemsOf({ NODE_ENV: 'production', ALLOWED_ORIGINS: '*' })).toEqual([
+      'Invalid JWT_SECRET / JWT_PUBLIC_KEY / JWT_JWKS_FILE: AUTH_MODE=jwt (implied by NODE_ENV=production) needs exactly one of them (0 set); the alternative is AUTH_MODE=query with ALLOW_INSECURE_AUTH=true',
+    ]);
+  });
+
+  it('explains a bad origin in plain words, not a pattern', () => {
+    const [problem] = problemsOf({ ALLOWED_ORIGINS: 'app.example.com' });
+    expect(problem).toBe(
+      'Invalid ALLOWED_ORIGINS="app.example.com": expected origins as browsers send them, scheme://host[:port] (https://app.example.com), comma-separated, or *',
+    );
+  });
+});

@@ -2,9 +2,25 @@ import type { AppConfig, JwtKeySource } from './app-config.js';
 import { DEFAULT_SLOW_CONSUMER_BYTES, SLOW_CONSUMER_PAYLOADS } from './config.constants.js';
 import { type Env, envSchema } from './env.schema.js';
 
-/** A configuration problem, worded for the operator: one line naming the variable. */
+/**
+ * Every configuration problem found, worded for the operator: one line each, naming the variable
+ * and the rule (and what implied it), never a secret's value.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Variables that hold credentials: a problem with one names it and the rule, never its value. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['JWT_SECRET', 'JWT_PUBLIC_KEY', 'ADMIN_TOKEN']);
+
+/** `Invalid NAME="value": expected rule`, with the value left out for a credential. */
+function invalid(name: string, value: unknown, rule: string): string {
+  const shown = SECRET_VARIABLES.has(name) ? ' (value not shown)' : `=${JSON.stringify(value ?? '')}`;
+  return `Invalid ${name}${shown}: expected ${rule}`;
 }
 
 /** An empty variable means "not set", as in most process managers and compose files. */
@@ -16,27 +32,43 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/** Validates the environment once and maps it to the nested, typed `AppConfig`. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = envSchema.safeParse(withoutEmpty(env));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0]);
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: expected ${issue.message}`);
+/**
+ * Each variable on its own, so that every invalid one is reported at once; the valid ones (with
+ * their defaults) still feed the rules that span several variables.
+ */
+function parseEach(raw: Record<string, string>, problems: string[]): Partial<Env> {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const result = schema.safeParse(raw[name]);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(invalid(name, raw[name], result.error.issues[0]!.message));
   }
-  const e = parsed.data;
+  return parsed as Partial<Env>;
+}
+
+/**
+ * Validates the environment once and maps it to the nested, typed `AppConfig`; throws a
+ * `ConfigError` listing every problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const e = parseEach(withoutEmpty(env), problems) as Env;
   const production = e.NODE_ENV === 'production';
   const authMode = e.AUTH_MODE ?? (production ? 'jwt' : 'query');
-  if (production && authMode === 'query' && !e.ALLOW_INSECURE_AUTH) {
-    throw new ConfigError(
+  // Said in every problem that follows from it, with the way out.
+  const implied = e.AUTH_MODE === undefined && production ? ' (implied by NODE_ENV=production)' : '';
+  if (production && authMode === 'query' && e.ALLOW_INSECURE_AUTH === false) {
+    problems.push(
       'Invalid AUTH_MODE="query" with NODE_ENV=production: anyone could connect as anyone; use AUTH_MODE=jwt or set ALLOW_INSECURE_AUTH=true',
     );
   }
-  if (production && e.ALLOWED_ORIGINS === undefined) {
-    throw new ConfigError('Missing ALLOWED_ORIGINS: required with NODE_ENV=production (comma-separated origins, or *)');
+  if (production && e.ALLOWED_ORIGINS === undefined && !problems.some((p) => p.startsWith('Invalid ALLOWED_ORIGINS'))) {
+    problems.push('Missing ALLOWED_ORIGINS: required with NODE_ENV=production (comma-separated origins, or *)');
   }
+  const key = authMode === 'jwt' ? jwtKey(e, implied, problems) : undefined;
+  const slowConsumerBytes = consistentLimits(e, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   const origins = e.ALLOWED_ORIGINS;
-  const { slowConsumerBytes } = consistentLimits(e);
   return {
     http: { port: e.PORT, host: e.HOST },
     ws: {
@@ -56,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     auth: {
       mode: authMode,
-      jwt: authMode === 'jwt' ? { ...jwtKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS, allowNoExp: e.JWT_ALLOW_NO_EXP } : undefined,
+      jwt: key !== undefined ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS, allowNoExp: e.JWT_ALLOW_NO_EXP } : undefined,
       allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
     },
     limits: {
@@ -67,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxConnections: e.MAX_CONNECTIONS,
       inboxMaxMessages: e.INBOX_MAX_MESSAGES,
       inboxMaxBytes: e.INBOX_MAX_BYTES,
-      slowConsumerBytes,
+      slowConsumerBytes: slowConsumerBytes!,
     },
     admin: { token: e.ADMIN_TOKEN },
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
@@ -77,36 +109,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 /**
  * Limits that must fit together, checked once so that no honest client is ever cut off by their
  * combination: the largest message must fit an inbox, and a connection's slow-consumer budget
- * must hold a full byte window of the largest messages.
+ * must hold a full byte window of the largest messages. Skipped for limits that are invalid alone.
  */
-function consistentLimits(e: Env): { slowConsumerBytes: number } {
+function consistentLimits(e: Env, problems: string[]): number | undefined {
   const payload = e.MAX_PAYLOAD_BYTES;
-  if (e.INBOX_MAX_BYTES < payload) {
-    throw new ConfigError(
+  if (payload === undefined) return undefined;
+  if (e.INBOX_MAX_BYTES !== undefined && e.INBOX_MAX_BYTES < payload) {
+    problems.push(
       `Invalid INBOX_MAX_BYTES=${e.INBOX_MAX_BYTES}: expected at least MAX_PAYLOAD_BYTES (${payload}), or a message of the largest accepted size could never be queued`,
     );
   }
   const least = SLOW_CONSUMER_PAYLOADS * payload;
   const slowConsumerBytes = e.SLOW_CONSUMER_BYTES ?? Math.max(DEFAULT_SLOW_CONSUMER_BYTES, least);
   if (slowConsumerBytes < least) {
-    throw new ConfigError(
+    problems.push(
       `Invalid SLOW_CONSUMER_BYTES=${slowConsumerBytes}: expected at least ${SLOW_CONSUMER_PAYLOADS} × MAX_PAYLOAD_BYTES (${least}), or a client reading as fast as it can would be closed as a slow consumer`,
     );
   }
-  return { slowConsumerBytes };
+  return slowConsumerBytes;
 }
 
 /** AUTH_MODE=jwt needs exactly one key source. */
-function jwtKey(e: Env): { key: JwtKeySource } {
+function jwtKey(e: Env, implied: string, problems: string[]): JwtKeySource | undefined {
+  const given = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_FILE'].filter((name) => problems.some((p) => p.startsWith(`Invalid ${name}`)));
   const sources = [
     e.JWT_SECRET !== undefined && { kind: 'secret' as const, secret: e.JWT_SECRET },
     e.JWT_PUBLIC_KEY !== undefined && { kind: 'publicKey' as const, pem: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') },
     e.JWT_JWKS_FILE !== undefined && { kind: 'jwksFile' as const, path: e.JWT_JWKS_FILE },
   ].filter((s) => s !== false);
-  if (sources.length !== 1) {
-    throw new ConfigError(
-      'Invalid JWT_SECRET / JWT_PUBLIC_KEY / JWT_JWKS_FILE: AUTH_MODE=jwt needs exactly one of them',
-    );
-  }
-  return { key: sources[0]! };
+  // A key that was given but is invalid has been reported already.
+  if (sources.length + given.length === 1) return sources[0];
+  problems.push(
+    `Invalid JWT_SECRET / JWT_PUBLIC_KEY / JWT_JWKS_FILE: AUTH_MODE=jwt${implied} needs exactly one of them (${sources.length + given.length} set)${implied === '' ? '' : '; the alternative is AUTH_MODE=query with ALLOW_INSECURE_AUTH=true'}`,
+  );
+  return undefined;
 }
