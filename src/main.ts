@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory.js';
 import type { AppConfig } from './config/app-config.js';
@@ -65,7 +66,21 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => terminate('SIGTERM'));
   process.once('SIGINT', () => terminate('SIGINT'));
   await app.listen(config.http.port, config.http.host);
-  logger.log(`im-gateway listening on http://${config.http.host}:${config.http.port} (WebSocket ${config.ws.path})`);
+  logStartup(config, logger);
+}
+
+/** What an operator checks first, one line each: who may connect, where messages are kept, where to connect. */
+function logStartup(config: AppConfig, logger: Logger): void {
+  const { host, port } = config.http;
+  if (config.auth.mode === 'query') {
+    logger.warn('Auth: AUTH_MODE=query, the user is whatever ?user= says: anyone can connect as anyone');
+  } else {
+    logger.log(`Auth: AUTH_MODE=jwt, the user is the token's "sub"`);
+  }
+  const { driver, sqlitePath } = config.offline;
+  logger.log(driver === 'sqlite' ? `Inbox: sqlite at ${resolve(sqlitePath)}` : 'Inbox: memory (lost on restart)');
+  const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  logger.log(`im-gateway listening on http://${host}:${port}; connect to ws://${reachable}:${port}${config.ws.path}`);
 }
 
 bootstrap().catch((error: unknown) => {

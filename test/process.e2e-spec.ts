@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChildGateway } from './support/child-gateway.js';
 import { tempDir } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
-import { sleep, TestClient } from './support/ws-client.js';
+import { sleep, TestClient, withTimeout } from './support/ws-client.js';
 
 describe('the gateway process', () => {
   const dirs: Array<{ remove(): void }> = [];
@@ -45,6 +45,31 @@ describe('the gateway process', () => {
       'Invalid ADMIN_TOKEN (value not shown): expected a token of at least 16 characters',
     ]);
     expect(g.output).not.toContain('short-secret-1');
+  });
+
+  it('says at startup who may connect, where the inbox is and where to connect', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const g = await start({ SQLITE_PATH: `${dir.path}/inbox.db` });
+    await withTimeout(
+      (async () => {
+        while (!g.output.includes('connect to ws://')) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      'the startup lines',
+    );
+    expect(g.output).toMatch(/WARN \[Main\] Auth: AUTH_MODE=query, the user is whatever \?user= says/);
+    expect(g.output).toContain(`Inbox: sqlite at ${dir.path}/inbox.db`);
+    expect(g.output).toContain(`connect to ws://127.0.0.1:${g.port}/ws`);
+  });
+
+  it('refuses to boot when SQLITE_PATH cannot be opened, naming the variable, the path and why', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const g = ChildGateway.spawn({ SQLITE_PATH: dir.path });
+    expect((await g.exited).code).toBe(1);
+    expect(g.output.trim().split('\n').at(-1)).toBe(
+      `im-gateway failed to start: Cannot open SQLITE_PATH="${dir.path}" (${dir.path}): it is a directory, not a file`,
+    );
   });
 
   it('on SIGTERM closes every connection with 1001 and exits 0 within 10 s', async () => {

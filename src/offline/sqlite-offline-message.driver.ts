@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
@@ -31,6 +31,29 @@ function toMessage(row: Row): StoredMessage {
   return row.client_id === null ? message : { ...message, clientId: row.client_id };
 }
 
+/** Why SQLITE_PATH cannot be opened, naming the variable, the path, the reason and what to do. */
+function openProblem(path: string, error: unknown): string {
+  const where = `SQLITE_PATH=${JSON.stringify(path)} (${resolve(path)})`;
+  const code = (error as { code?: string }).code;
+  const dir = dirname(path);
+  if (existsSync(path) && statSync(path).isDirectory()) return `Cannot open ${where}: it is a directory, not a file`;
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `Cannot open ${where}: a part of its directory path is a file`;
+  if (code === 'SQLITE_NOTADB') return `Cannot open ${where}: the file is not a SQLite database`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || !writable(existsSync(path) ? path : dir)) {
+    return `Cannot open ${where}: permission denied; the process (uid ${process.getuid?.() ?? '?'}) must be able to write the file and its directory (the image runs as uid 1000: chown the volume or bind mount to 1000)`;
+  }
+  return `Cannot open ${where}: ${(error as Error).message}`;
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Inboxes in an embedded SQLite file (WAL). Writes go to a writer thread (`SqliteWriter`), reads
  * are served here from a second connection that sees every committed write. `synchronous=full`
@@ -50,9 +73,14 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async open(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const db = new Database(this.path);
-    db.pragma('journal_mode = WAL');
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      db = new Database(this.path);
+      db.pragma('journal_mode = WAL');
+    } catch (error) {
+      throw new Error(openProblem(this.path, error));
+    }
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrateSqliteSchema(db);
     this.db = db;

@@ -8,6 +8,8 @@ export interface AttackFigures {
   readonly maxRssMiB: number;
   /** Slowest `/health/live` answer during the attack, in ms. */
   readonly maxLiveMs: number;
+  /** 95th percentile of the `/health/live` answers, in ms. */
+  readonly p95LiveMs: number;
   readonly probes: number;
 }
 
@@ -23,9 +25,9 @@ export async function watchDuring(httpUrl: string, pid: number, done: Promise<un
   const live = probeRepeatedly(`${httpUrl}/health/live`);
   await done.catch(() => undefined);
   const peak = rss.stop();
-  const { count, maxMs, statuses } = await live.stop();
+  const { count, maxMs, p95Ms, statuses } = await live.stop();
   if ([...statuses].some((status) => status !== 200)) throw new Error(`/health/live answered ${[...statuses].join(', ')}`);
-  return { maxRssMiB: peak / 2 ** 20, maxLiveMs: maxMs, probes: count };
+  return { maxRssMiB: peak / 2 ** 20, maxLiveMs: maxMs, p95LiveMs: p95Ms, probes: count };
 }
 
 /** Resolves after `ms`; for an attack's duration, never to wait for a state. */

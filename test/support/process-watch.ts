@@ -46,6 +46,8 @@ function timedGet(url: string): Promise<{ status: number; ms: number }> {
 export interface ProbeReport {
   readonly count: number;
   readonly maxMs: number;
+  /** The 95th percentile of the answer times. */
+  readonly p95Ms: number;
   readonly statuses: ReadonlySet<number>;
 }
 
@@ -56,6 +58,7 @@ export interface ProbeReport {
 export function probeRepeatedly(url: string): { stop(): Promise<ProbeReport> } {
   let count = 0;
   let maxMs = 0;
+  const times: number[] = [];
   const statuses = new Set<number>();
   let inFlight: Promise<void> | undefined;
   const probe = async (): Promise<void> => {
@@ -63,6 +66,7 @@ export function probeRepeatedly(url: string): { stop(): Promise<ProbeReport> } {
       const { status, ms } = await withTimeout(timedGet(url), `GET ${url}`, PROBE_TIMEOUT_MS);
       statuses.add(status);
       maxMs = Math.max(maxMs, ms);
+      times.push(ms);
     } catch {
       statuses.add(0);
       maxMs = Math.max(maxMs, PROBE_TIMEOUT_MS);
@@ -76,7 +80,9 @@ export function probeRepeatedly(url: string): { stop(): Promise<ProbeReport> } {
     stop: async () => {
       clearInterval(timer);
       await inFlight;
-      return { count, maxMs, statuses };
+      const sorted = times.sort((a, b) => a - b);
+      const p95Ms = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0;
+      return { count, maxMs, p95Ms, statuses };
     },
   };
 }
