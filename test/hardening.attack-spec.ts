@@ -127,7 +127,9 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
       `never-acking reader: RSS +${(maxRssMiB - baseline).toFixed(0)} MiB, /health/live p95 ${p95LiveMs.toFixed(0)} ms, slowest ${maxLiveMs.toFixed(0)} ms`,
     );
     expect((await mallory.raw.closed(10_000)).code).toBe(1013);
-    expect(maxRssMiB - baseline).toBeLessThan(150);
+    // What is in flight is bounded (a byte window, a backlog, the inbox quota); the rest is the
+    // heap's slack: +71 to +97 MiB on Node 20, +139 MiB on Node 24, against 2.1 GB a minute unbounded.
+    expect(maxRssMiB - baseline).toBeLessThan(200);
     // 32 MB a second of real messages is work, not an attack on the loop: a collection of the
     // message bodies may hold one probe back, so the bound is on the 95th percentile.
     expect(p95LiveMs).toBeLessThan(100);
