@@ -13,7 +13,7 @@ COPY package.json package-lock.json ./
 # better-sqlite3 is compiled against this image's Node headers instead of fetching a prebuilt
 # binary from outside the registry; bufferutil loads the linux-x64 prebuild it ships.
 RUN npm_config_build_from_source=better-sqlite3 npm ci
-COPY tsconfig.json tsconfig.build.json ./
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev

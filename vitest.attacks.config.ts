@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.js';
 
 /**
  * The hostile-client suites measure the gateway's memory and `/health/live` latency under attack,
@@ -7,10 +6,13 @@ import base from './vitest.config.js';
  * same cores would be measured as the gateway's.
  */
 export default defineConfig({
-  ...base,
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
-    ...base.test,
     include: ['test/**/*.attack-spec.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    pool: 'forks',
     fileParallelism: false,
+    globalSetup: ['test/support/fresh-build.global-setup.ts'],
   },
 });
