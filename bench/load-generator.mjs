@@ -66,9 +66,21 @@ const timing = { warmupSeconds: positiveNumber('warmup'), measureSeconds: positi
 function run() {
   switch (workload) {
     case 'throughput':
-      return runThroughput({ ...common, ...timing, protocol, pairs: positiveNumber('pairs'), window: positiveNumber('window') });
+      return runThroughput({
+        ...common,
+        ...timing,
+        protocol,
+        pairs: positiveNumber('pairs'),
+        window: positiveNumber('window'),
+      });
     case 'latency':
-      return runLatency({ ...common, ...timing, protocol, pairs: positiveNumber('pairs'), rate: positiveNumber('rate') });
+      return runLatency({
+        ...common,
+        ...timing,
+        protocol,
+        pairs: positiveNumber('pairs'),
+        rate: positiveNumber('rate'),
+      });
     case 'idle':
       return runIdleConnections({
         ...common,

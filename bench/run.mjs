@@ -45,7 +45,9 @@ const sides = options.referenceOnly ? ['reference'] : ['reference', 'gateway'];
 const startedAt = performance.now();
 log(
   `im-gateway benchmark: ${options.cases.join(', ')}; ${options.rounds} round(s); ` +
-    (placement.pinned ? `server on cpu ${placement.serverCpu}, generator on cpu ${placement.generatorCpu}` : 'unpinned') +
+    (placement.pinned
+      ? `server on cpu ${placement.serverCpu}, generator on cpu ${placement.generatorCpu}`
+      : 'unpinned') +
     (placement.highPriority ? ', both at nice -20' : ''),
 );
 

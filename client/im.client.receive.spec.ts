@@ -179,5 +179,4 @@ describe('ImClient receive', () => {
     expect(seen).toEqual(['m1']);
     expect(socket().dataOf('ack')).toEqual([]);
   });
-
 });

@@ -16,7 +16,10 @@ describe('ImClient send', () => {
 
   it('rejects at once a send the server could never accept, and never puts it on the wire', async () => {
     const { client, socket } = await connectedHarness({ maxFrameBytes: 200 });
-    await expect(client.send('bob', 'é'.repeat(100), { id: 'big' })).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE', id: 'big' });
+    await expect(client.send('bob', 'é'.repeat(100), { id: 'big' })).rejects.toMatchObject({
+      code: 'FRAME_TOO_LARGE',
+      id: 'big',
+    });
     expect(socket().dataOf('send')).toEqual([]);
     const fits = client.send('bob', 'é'.repeat(50), { id: 'fits' });
     expect(socket().dataOf('send')).toHaveLength(1);
@@ -28,7 +31,9 @@ describe('ImClient send', () => {
     const { client, socket } = await connectedHarness();
     void client.send('bob', 'one');
     void client.send('bob', 'two');
-    const [first, second] = socket().dataOf<{ id: string }>('send').map((data) => data.id);
+    const [first, second] = socket()
+      .dataOf<{ id: string }>('send')
+      .map((data) => data.id);
     expect(first).toMatch(/^[\w-]{1,64}$/);
     expect(second).not.toBe(first);
   });
@@ -70,7 +75,11 @@ describe('ImClient send', () => {
     expect(socket().sent).toEqual([]);
     socket().serverOpen();
     await connected;
-    expect(socket().dataOf<{ body: string }>('send').map((data) => data.body)).toEqual(['a', 'b', 'c']);
+    expect(
+      socket()
+        .dataOf<{ body: string }>('send')
+        .map((data) => data.body),
+    ).toEqual(['a', 'b', 'c']);
     for (const id of ['a', 'b', 'c']) socket().serverSend('sent', { id, messageId: `m-${id}`, status: 'delivered' });
     await expect(Promise.all(sends)).resolves.toEqual(['delivered', 'delivered', 'delivered']);
   });
@@ -83,19 +92,27 @@ describe('ImClient send', () => {
     const offline = client.send('bob', 'e', { id: 'e' });
     await vi.advanceTimersByTimeAsync(125);
     socket().serverOpen();
-    expect(socket().dataOf<{ id: string }>('send').map((data) => data.id)).toEqual(['a', 'c', 'd', 'e']);
+    expect(
+      socket()
+        .dataOf<{ id: string }>('send')
+        .map((data) => data.id),
+    ).toEqual(['a', 'c', 'd', 'e']);
     for (const id of ['a', 'c', 'd', 'e']) socket().serverSend('sent', { id, messageId: `m-${id}`, status: 'queued' });
     await expect(Promise.all([...sends, offline])).resolves.toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
   });
 
-  it('sends an open listener\'s message after the older unconfirmed ones', async () => {
+  it("sends an open listener's message after the older unconfirmed ones", async () => {
     const { client, socket } = createHarness();
     void client.send('bob', 'older', { id: 'older' });
     client.on('open', () => void client.send('bob', 'newer', { id: 'newer' }));
     const connected = client.connect();
     socket().serverOpen();
     await connected;
-    expect(socket().dataOf<{ id: string }>('send').map((data) => data.id)).toEqual(['older', 'newer']);
+    expect(
+      socket()
+        .dataOf<{ id: string }>('send')
+        .map((data) => data.id),
+    ).toEqual(['older', 'newer']);
   });
 
   it('returns the pending promise when the same id is sent again, without a second frame', async () => {
@@ -124,11 +141,19 @@ describe('ImClient send', () => {
     const first = client.send('bob', 'one', { id: 'c1' });
     socket().serverSend('error', { code, message: 'retry later', id: 'c1' });
     const second = client.send('bob', 'two', { id: 'c2' });
-    expect(socket().dataOf<{ id: string }>('send').map((data) => data.id)).toEqual(['c1']);
+    expect(
+      socket()
+        .dataOf<{ id: string }>('send')
+        .map((data) => data.id),
+    ).toEqual(['c1']);
     await vi.advanceTimersByTimeAsync(124);
     expect(socket().dataOf('send')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(socket().dataOf<{ id: string }>('send').map((data) => data.id)).toEqual(['c1', 'c1', 'c2']);
+    expect(
+      socket()
+        .dataOf<{ id: string }>('send')
+        .map((data) => data.id),
+    ).toEqual(['c1', 'c1', 'c2']);
     socket().serverSend('sent', { id: 'c1', messageId: 'm1', status: 'delivered' });
     socket().serverSend('sent', { id: 'c2', messageId: 'm2', status: 'delivered' });
     await expect(Promise.all([first, second])).resolves.toEqual(['delivered', 'delivered']);

@@ -343,10 +343,7 @@ export class ImClient {
   }
 
   private handlerFailed(message: ImMessage, cause: unknown): void {
-    this.emitter.emit(
-      'error',
-      new ImClientError(LocalErrorCode.HandlerFailed, { messageId: message.id, cause }),
-    );
+    this.emitter.emit('error', new ImClientError(LocalErrorCode.HandlerFailed, { messageId: message.id, cause }));
   }
 
   /** Gives up on the current socket without waiting for its close event, as for a dead link. */

@@ -96,10 +96,7 @@ function isMessage(data: unknown): data is ImMessage {
 
 function isSent(data: unknown): data is SentData {
   return (
-    isRecord(data) &&
-    isId(data.id) &&
-    isId(data.messageId) &&
-    (data.status === 'delivered' || data.status === 'queued')
+    isRecord(data) && isId(data.id) && isId(data.messageId) && (data.status === 'delivered' || data.status === 'queued')
   );
 }
 

@@ -66,11 +66,13 @@ class Client {
   }
 
   async expect(expected) {
-    const next = this.#received.length > 0
-      ? Promise.resolve(this.#received.shift())
-      : new Promise((resolve) => this.#waiting.push(resolve));
+    const next =
+      this.#received.length > 0
+        ? Promise.resolve(this.#received.shift())
+        : new Promise((resolve) => this.#waiting.push(resolve));
     const text = await within(next, WAIT_MS, `${this.user} to receive ${JSON.stringify(expected)}`);
-    if (text !== expected) throw new Error(`${this.user} received ${JSON.stringify(text)}, expected ${JSON.stringify(expected)}`);
+    if (text !== expected)
+      throw new Error(`${this.user} received ${JSON.stringify(text)}, expected ${JSON.stringify(expected)}`);
   }
 
   close() {

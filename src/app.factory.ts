@@ -57,7 +57,8 @@ class AbortedRequestFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<Partial<AbortableRequest>>();
-    const aborted = (exception as NodeJS.ErrnoException | undefined)?.code === ABORTED_CODE && request.raw?.complete === false;
+    const aborted =
+      (exception as NodeJS.ErrnoException | undefined)?.code === ABORTED_CODE && request.raw?.complete === false;
     if (!aborted) return super.catch(exception, host);
     // The path only: a query string may carry a token.
     this.logger.debug(`${request.method} ${request.raw!.url?.split('?')[0]}: request body aborted by the client`);
@@ -91,7 +92,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
   });
   // Added before Nest registers the routes, so that each admin route is registered with it.
-  if (config.admin.token !== undefined) http.getInstance().addHook('onRoute', adminRouteHook(config.admin.token, config.ws.maxPayloadBytes));
+  if (config.admin.token !== undefined)
+    http.getInstance().addHook('onRoute', adminRouteHook(config.admin.token, config.ws.maxPayloadBytes));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), http, {
     logger: createLogger(config),
     abortOnError: false,

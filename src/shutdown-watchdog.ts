@@ -56,7 +56,13 @@ function watch({ deadlineMs, json }: WatchdogOptions): void {
  */
 function forceExit(json: boolean): void {
   const line = json
-    ? JSON.stringify({ level: 'error', pid: process.pid, timestamp: Date.now(), message: MESSAGE, context: 'ShutdownWatchdog' })
+    ? JSON.stringify({
+        level: 'error',
+        pid: process.pid,
+        timestamp: Date.now(),
+        message: MESSAGE,
+        context: 'ShutdownWatchdog',
+      })
     : `[Nest] ${process.pid}  - ERROR [ShutdownWatchdog] ${MESSAGE}`;
   writeSync(2, `${line}\n`);
   process.kill(process.pid, 'SIGKILL');

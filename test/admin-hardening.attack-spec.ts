@@ -44,7 +44,12 @@ function logLines(gateway: ChildGateway): LogLine[] {
 }
 
 /** Polls the child's output until `predicate` holds for a line, or fails after `ms`. */
-async function waitForLogLine(gateway: ChildGateway, predicate: (line: LogLine) => boolean, what: string, ms = 5_000): Promise<LogLine> {
+async function waitForLogLine(
+  gateway: ChildGateway,
+  predicate: (line: LogLine) => boolean,
+  what: string,
+  ms = 5_000,
+): Promise<LogLine> {
   const poll = async (): Promise<LogLine> => {
     for (;;) {
       const line = logLines(gateway).find(predicate);
@@ -55,7 +60,8 @@ async function waitForLogLine(gateway: ChildGateway, predicate: (line: LogLine) 
   return withTimeout(poll(), `${what}\n${gateway.output}`, ms);
 }
 
-const isError = (line: LogLine) => line.level === 'error' || line.level === 'fatal' || /\bERROR\b/.test(String(line.message));
+const isError = (line: LogLine) =>
+  line.level === 'error' || line.level === 'fatal' || /\bERROR\b/.test(String(line.message));
 
 /** One attacker: unauthenticated uploads of ATTACK_BODY_BYTES, back to back, until `until`. */
 async function attacker(url: string, until: number): Promise<StreamedPostResult[]> {
@@ -89,7 +95,9 @@ describe('admin API under a flood of unauthenticated uploads (MAX_PAYLOAD_BYTES=
     const rss = watchPeakRss(pid);
     const live = probeRepeatedly(`http://127.0.0.1:${gateway.port}/health/live`);
     const started = performance.now();
-    const results = (await Promise.all(Array.from({ length: ATTACKERS }, () => attacker(messagesUrl, started + ATTACK_MS)))).flat();
+    const results = (
+      await Promise.all(Array.from({ length: ATTACKERS }, () => attacker(messagesUrl, started + ATTACK_MS)))
+    ).flat();
     const attackMs = performance.now() - started;
     const peak = rss.stop();
     const probes = await live.stop();
@@ -115,8 +123,14 @@ describe('admin API under a flood of unauthenticated uploads (MAX_PAYLOAD_BYTES=
   });
 
   it('closes the connection of a refused upload instead of reading the rest of it', async () => {
-    const result = await streamedPost(messagesUrl, { bodyBytes: 64 * MIB, keepWritingAfterAnswer: true, headers: { authorization: 'Bearer wrong-token-of-some-length' } });
-    console.log(`[admin-hardening] refused 64 MiB upload: the client wrote ${(result.bytesWritten / MIB).toFixed(1)} MiB before the connection closed`);
+    const result = await streamedPost(messagesUrl, {
+      bodyBytes: 64 * MIB,
+      keepWritingAfterAnswer: true,
+      headers: { authorization: 'Bearer wrong-token-of-some-length' },
+    });
+    console.log(
+      `[admin-hardening] refused 64 MiB upload: the client wrote ${(result.bytesWritten / MIB).toFixed(1)} MiB before the connection closed`,
+    );
     expect(result.status).toBe(401);
     expect(JSON.parse(result.body)).toMatchObject({ statusCode: 401, message: 'invalid bearer token' });
     expect(result.bodySent).toBe(false);
@@ -126,29 +140,45 @@ describe('admin API under a flood of unauthenticated uploads (MAX_PAYLOAD_BYTES=
   it('answers 413 at once to an authenticated body declared over the admin limit, naming the limit', async () => {
     const result = await streamedPost(messagesUrl, { bodyBytes: 8 * MAX_PAYLOAD_BYTES, headers: AUTHORIZED });
     expect(result.status).toBe(413);
-    expect(JSON.parse(result.body)).toMatchObject({ statusCode: 413, message: expect.stringMatching(/larger than \d+ bytes .*MAX_PAYLOAD_BYTES/) });
+    expect(JSON.parse(result.body)).toMatchObject({
+      statusCode: 413,
+      message: expect.stringMatching(/larger than \d+ bytes .*MAX_PAYLOAD_BYTES/),
+    });
     expect(result.msToAnswer).toBeLessThan(REFUSAL_MS);
     expect(result.bodySent).toBe(false);
   });
 
   it('logs an authenticated body aborted mid-way at debug, with no ERROR line', async () => {
-    const result = await streamedPost(messagesUrl, { bodyBytes: 4 * MAX_PAYLOAD_BYTES, abortAfterBytes: 2 * MAX_PAYLOAD_BYTES, headers: AUTHORIZED });
+    const result = await streamedPost(messagesUrl, {
+      bodyBytes: 4 * MAX_PAYLOAD_BYTES,
+      abortAfterBytes: 2 * MAX_PAYLOAD_BYTES,
+      headers: AUTHORIZED,
+    });
     expect(result.status).toBeUndefined();
-    const line = await waitForLogLine(gateway, (l) => l.level === 'debug' && /aborted/i.test(String(l.message)), 'a debug line for the aborted body');
+    const line = await waitForLogLine(
+      gateway,
+      (l) => l.level === 'debug' && /aborted/i.test(String(l.message)),
+      'a debug line for the aborted body',
+    );
     expect(String(line.message)).not.toContain('\n');
     expect(logLines(gateway).filter(isError)).toEqual([]);
   });
 
-  it.each(['/health/live', '/metrics', '/admin/no-such-route', '/no-such-route'])('refuses a large body sent to %s with 413 before reading it', async (path) => {
-    const result = await streamedPost(`http://127.0.0.1:${gateway.port}${path}`, { bodyBytes: 4 * MAX_PAYLOAD_BYTES });
-    // Outside the admin API, Fastify closes the connection as it answers 413: a client still
-    // writing its body may meet the reset before it reads the answer. Either way the body is not read.
-    if (result.status !== undefined) {
-      expect(result.status).toBe(413);
-      expect(result.msToAnswer).toBeLessThan(REFUSAL_MS);
-    }
-    expect(result.bodySent).toBe(false);
-  });
+  it.each(['/health/live', '/metrics', '/admin/no-such-route', '/no-such-route'])(
+    'refuses a large body sent to %s with 413 before reading it',
+    async (path) => {
+      const result = await streamedPost(`http://127.0.0.1:${gateway.port}${path}`, {
+        bodyBytes: 4 * MAX_PAYLOAD_BYTES,
+      });
+      // Outside the admin API, Fastify closes the connection as it answers 413: a client still
+      // writing its body may meet the reset before it reads the answer. Either way the body is not read.
+      if (result.status !== undefined) {
+        expect(result.status).toBe(413);
+        expect(result.msToAnswer).toBeLessThan(REFUSAL_MS);
+      }
+      expect(result.bodySent).toBe(false);
+    },
+  );
 
   it('still serves an authenticated admin message after all this', async () => {
     const res = await fetch(messagesUrl, {
@@ -174,9 +204,16 @@ describe('admin body limit (default MAX_PAYLOAD_BYTES)', () => {
   });
 
   it('answers 413 naming the limit to an authenticated chunked body that grows past it', async () => {
-    const result = await streamedPost(`${base}/admin/messages`, { bodyBytes: 4 * MIB, chunked: true, headers: AUTHORIZED });
+    const result = await streamedPost(`${base}/admin/messages`, {
+      bodyBytes: 4 * MIB,
+      chunked: true,
+      headers: AUTHORIZED,
+    });
     expect(result.status).toBe(413);
-    expect(JSON.parse(result.body)).toMatchObject({ statusCode: 413, message: expect.stringMatching(/larger than \d+ bytes .*MAX_PAYLOAD_BYTES/) });
+    expect(JSON.parse(result.body)).toMatchObject({
+      statusCode: 413,
+      message: expect.stringMatching(/larger than \d+ bytes .*MAX_PAYLOAD_BYTES/),
+    });
     expect(logLines(gateway).filter(isError)).toEqual([]);
   });
 

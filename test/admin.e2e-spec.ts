@@ -13,7 +13,12 @@ interface Answer {
 }
 
 /** An HTTP call to the gateway; `body` is sent as JSON unless it is already a string. */
-async function call(gw: TestGateway, method: string, path: string, options: { body?: unknown; token?: string | null } = {}): Promise<Answer> {
+async function call(
+  gw: TestGateway,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -74,7 +79,10 @@ describe('admin API', () => {
         ['DELETE', '/admin/users/bob/connections'],
         ['GET', '/admin/openapi.json'],
       ] as const) {
-        const res = await call(gw, method, path, { token, ...(method === 'POST' && { body: { to: 'bob', body: 'x' } }) });
+        const res = await call(gw, method, path, {
+          token,
+          ...(method === 'POST' && { body: { to: 'bob', body: 'x' } }),
+        });
         expect(res.status).toBe(401);
         expect(res.body).toMatchObject({ statusCode: 401, message });
         expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
@@ -169,17 +177,37 @@ describe('admin API', () => {
     it.each([
       ['a missing "to"', { body: 'x' }, /^to: /],
       ['an invalid recipient', { to: 'a|b', body: 'x' }, /^to: user id must/],
-      ['a recipient with surrounding whitespace', { to: ' bob', body: 'x' }, /^to: user id must not start or end with whitespace/],
+      [
+        'a recipient with surrounding whitespace',
+        { to: ' bob', body: 'x' },
+        /^to: user id must not start or end with whitespace/,
+      ],
       ['an invalid sender', { from: '', to: 'bob', body: 'x' }, /^from: missing user id/],
       ['a numeric body', { to: 'bob', body: 5 }, /^body: /],
       ['a missing body', { to: 'bob' }, /^body: /],
       ['an id of 65 characters', { to: 'bob', body: 'x', id: 'i'.repeat(65) }, /^id: /],
       ['an empty id', { to: 'bob', body: 'x', id: '' }, /^id: /],
       ['an unknown field', { to: 'bob', body: 'x', priority: 'high' }, /priority/],
-      ['an id with a lone surrogate', { to: 'bob', body: 'x', id: 'k\ud800' }, /^id: must be well-formed UTF-16; it has a lone surrogate \(U\+D800 at index 1\)$/],
-      ['a body with a lone surrogate', { to: 'bob', body: 'a\udfffb' }, /^body: must be well-formed UTF-16; it has a lone surrogate \(U\+DFFF at index 1\)$/],
-      ['a recipient with U+2028', { to: 'bo\u2028b', body: 'x' }, /^to: user id must not contain U\+2028, a line or paragraph separator$/],
-      ['a sender with a bidi override', { from: 'ops\u202e', to: 'bob', body: 'x' }, /^from: user id must not contain U\+202E, a bidirectional text control$/],
+      [
+        'an id with a lone surrogate',
+        { to: 'bob', body: 'x', id: 'k\ud800' },
+        /^id: must be well-formed UTF-16; it has a lone surrogate \(U\+D800 at index 1\)$/,
+      ],
+      [
+        'a body with a lone surrogate',
+        { to: 'bob', body: 'a\udfffb' },
+        /^body: must be well-formed UTF-16; it has a lone surrogate \(U\+DFFF at index 1\)$/,
+      ],
+      [
+        'a recipient with U+2028',
+        { to: 'bo\u2028b', body: 'x' },
+        /^to: user id must not contain U\+2028, a line or paragraph separator$/,
+      ],
+      [
+        'a sender with a bidi override',
+        { from: 'ops\u202e', to: 'bob', body: 'x' },
+        /^from: user id must not contain U\+202E, a bidirectional text control$/,
+      ],
       ['an array', [{ to: 'bob', body: 'x' }], /object/],
       ['a JSON string', '"bob|x"', /object/],
     ])('answers 400 JSON with a reason to %s', async (_, body, reason) => {
@@ -208,7 +236,7 @@ describe('admin API', () => {
       expect((await send({ to: 'bob', body: 'x'.repeat(65_536) })).status).toBe(200);
     });
 
-    it('answers 409 JSON when the recipient\'s inbox is full, and stores nothing', async () => {
+    it("answers 409 JSON when the recipient's inbox is full, and stores nothing", async () => {
       const small = await startGateway({ ADMIN_TOKEN: TOKEN, INBOX_MAX_MESSAGES: '1' });
       try {
         expect((await call(small, 'POST', '/admin/messages', { body: { to: 'bob', body: 'first' } })).status).toBe(200);
@@ -230,7 +258,10 @@ describe('admin API', () => {
       const lookup = vi.spyOn(store, 'findSent').mockRejectedValueOnce(new Error('disk I/O error'));
       const failedLookup = await send({ to: 'bob', body: 'x', id: 'r-1' });
       expect(failedLookup.status).toBe(503);
-      expect(failedLookup.body).toMatchObject({ statusCode: 503, message: expect.stringContaining('nothing was stored') });
+      expect(failedLookup.body).toMatchObject({
+        statusCode: 503,
+        message: expect.stringContaining('nothing was stored'),
+      });
       lookup.mockRestore();
 
       const write = vi.spyOn(store, 'write').mockRejectedValueOnce(new Error('disk I/O error'));
@@ -238,7 +269,10 @@ describe('admin API', () => {
       expect(failedWrite.status).toBe(503);
       write.mockRestore();
 
-      expect(await send({ to: 'bob', body: 'x', id: 'r-1' })).toMatchObject({ status: 200, body: { status: 'queued' } });
+      expect(await send({ to: 'bob', body: 'x', id: 'r-1' })).toMatchObject({
+        status: 200,
+        body: { status: 'queued' },
+      });
     });
   });
 
@@ -260,7 +294,10 @@ describe('admin API', () => {
 
     it('GET /admin/users/:id answers offline for a user with no connection', async () => {
       const res = await call(gw, 'GET', `/admin/users/${encodeURIComponent('carol@example.com')}`);
-      expect(res).toMatchObject({ status: 200, body: { user: 'carol@example.com', online: false, connections: [], nodes: [] } });
+      expect(res).toMatchObject({
+        status: 200,
+        body: { user: 'carol@example.com', online: false, connections: [], nodes: [] },
+      });
     });
 
     it.each([
@@ -298,7 +335,11 @@ describe('admin API', () => {
       expect(res).toMatchObject({ status: 200, body: { closed: 2 } });
       expect(await a.closed()).toEqual({ code: 4003, reason: 'kicked' });
       expect(await b.raw.closed()).toEqual({ code: 4003, reason: 'kicked' });
-      expect((await call(gw, 'GET', '/admin/users/bob')).body).toMatchObject({ online: false, connections: [], nodes: [] });
+      expect((await call(gw, 'GET', '/admin/users/bob')).body).toMatchObject({
+        online: false,
+        connections: [],
+        nodes: [],
+      });
       expect((await call(gw, 'GET', '/admin/users/carol')).body.online).toBe(true);
       expect(carol.socket.readyState).toBe(carol.socket.OPEN);
       expect((await call(gw, 'DELETE', '/admin/users/bob/connections')).body).toEqual({ closed: 0 });
@@ -324,13 +365,19 @@ describe('admin API', () => {
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const doc = res.body;
       expect(doc.openapi).toMatch(/^3\./);
-      expect(Object.keys(doc.paths).sort()).toEqual(['/admin/messages', '/admin/users/{id}', '/admin/users/{id}/connections']);
+      expect(Object.keys(doc.paths).sort()).toEqual([
+        '/admin/messages',
+        '/admin/users/{id}',
+        '/admin/users/{id}/connections',
+      ]);
       expect(Object.keys(doc.paths['/admin/messages'])).toEqual(['post']);
       expect(Object.keys(doc.paths['/admin/users/{id}'])).toEqual(['get']);
       expect(Object.keys(doc.paths['/admin/users/{id}/connections'])).toEqual(['delete']);
       expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
       expect(doc.paths['/admin/messages'].post.security).toEqual([{ bearer: [] }]);
-      expect(Object.keys(doc.paths['/admin/messages'].post.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '413', '503']));
+      expect(Object.keys(doc.paths['/admin/messages'].post.responses)).toEqual(
+        expect.arrayContaining(['200', '202', '400', '401', '413', '503']),
+      );
       // Served twice from the same document.
       expect((await call(gw, 'GET', '/admin/openapi.json')).body).toEqual(doc);
     });

@@ -58,8 +58,14 @@ interface Schema {
 }
 interface AsyncApiDocument {
   readonly asyncapi: string;
-  readonly servers: Record<string, { readonly protocol: string; readonly pathname?: string; readonly description: string }>;
-  readonly channels: Record<string, { readonly messages: Record<string, Ref>; readonly bindings?: { readonly ws?: { readonly headers?: Schema } } }>;
+  readonly servers: Record<
+    string,
+    { readonly protocol: string; readonly pathname?: string; readonly description: string }
+  >;
+  readonly channels: Record<
+    string,
+    { readonly messages: Record<string, Ref>; readonly bindings?: { readonly ws?: { readonly headers?: Schema } } }
+  >;
   readonly operations: Record<string, Operation>;
 }
 
@@ -102,13 +108,34 @@ const sorted = <T>(values: Iterable<T>): T[] => [...values].sort();
 // ---- Samples of everything the gateway writes on a JSON connection ----------------------------
 
 /** Exhaustive at compile time: a new status or failure fails the typecheck until it is sampled. */
-const DELIVERY_STATUSES = Object.keys({ delivered: true, queued: true } satisfies Record<DeliveryStatus, true>) as DeliveryStatus[];
-const SEND_FAILURES = Object.keys({ INBOX_FULL: true, STORE_UNAVAILABLE: true } satisfies Record<SendFailure, true>) as SendFailure[];
+const DELIVERY_STATUSES = Object.keys({ delivered: true, queued: true } satisfies Record<
+  DeliveryStatus,
+  true
+>) as DeliveryStatus[];
+const SEND_FAILURES = Object.keys({ INBOX_FULL: true, STORE_UNAVAILABLE: true } satisfies Record<
+  SendFailure,
+  true
+>) as SendFailure[];
 
-const fromJsonSender: ImMessage = { id: messageIdFor('alice', 'c-1'), seq: 7, from: 'alice', to: 'bob', body: 'hello', ts: Date.now(), clientId: 'c-1' };
+const fromJsonSender: ImMessage = {
+  id: messageIdFor('alice', 'c-1'),
+  seq: 7,
+  from: 'alice',
+  to: 'bob',
+  body: 'hello',
+  ts: Date.now(),
+  clientId: 'c-1',
+};
 const plainIds = new PlainMessageIds();
 plainIds.startAbove(123_456_789);
-const fromTextSender: ImMessage = { id: plainIds.next(), seq: 123_456_789, from: 'bøb 😀', to: 'alice@example.com', body: 'a|b', ts: 0 };
+const fromTextSender: ImMessage = {
+  id: plainIds.next(),
+  seq: 123_456_789,
+  from: 'bøb 😀',
+  to: 'alice@example.com',
+  body: 'a|b',
+  ts: 0,
+};
 const clientId = 'x'.repeat(jsonCodec.MAX_CLIENT_ID_CHARS);
 
 type EncoderName = Extract<keyof typeof jsonCodec, `encode${string}`>;
@@ -242,7 +269,9 @@ describe('docs/asyncapi.yaml', () => {
         expect(operation.messages?.length, `${name}: messages`).toBeGreaterThan(0);
         expect(deref(operation.channel), `${name}: channel`).toBeTypeOf('object');
         for (const ref of [...(operation.messages ?? []), ...(operation.reply?.messages ?? [])]) {
-          const channel = operation.reply?.messages?.includes(ref) ? (operation.reply.channel ?? operation.channel) : operation.channel;
+          const channel = operation.reply?.messages?.includes(ref)
+            ? (operation.reply.channel ?? operation.channel)
+            : operation.channel;
           expect(ref.$ref.startsWith(`${channel.$ref}/messages/`), `${name}: ${ref.$ref}`).toBe(true);
           expect(deref<Message>(ref).payload, `${name}: ${ref.$ref}`).toBeDefined();
         }
@@ -270,7 +299,10 @@ describe('docs/asyncapi.yaml', () => {
       for (const message of [...inbound.values(), ...outbound.values()]) {
         expect(message.examples?.length, eventOf(message)).toBeGreaterThan(0);
         for (const example of message.examples ?? []) {
-          expect(check.problems(message.payload, example.payload), `${eventOf(message)} example ${example.name}`).toEqual([]);
+          expect(
+            check.problems(message.payload, example.payload),
+            `${eventOf(message)} example ${example.name}`,
+          ).toEqual([]);
         }
       }
     });
@@ -278,7 +310,9 @@ describe('docs/asyncapi.yaml', () => {
 
   describe('JSON protocol, gateway to client', () => {
     it('samples every encoder the codec exports, and every method of its OutboundCodec', () => {
-      const exported = Object.entries(jsonCodec).filter(([name, value]) => name.startsWith('encode') && typeof value === 'function');
+      const exported = Object.entries(jsonCodec).filter(
+        ([name, value]) => name.startsWith('encode') && typeof value === 'function',
+      );
       expect(sorted(exported.map(([name]) => name))).toEqual(sorted(Object.keys(ENCODER_SAMPLES)));
       expect(sorted(Object.keys(jsonCodec.jsonOutbound))).toEqual(sorted(Object.keys(OUTBOUND_SAMPLES)));
     });
@@ -303,7 +337,8 @@ describe('docs/asyncapi.yaml', () => {
         if (message !== undefined) check.problems(message.payload, frame);
       }
       expect(sorted(outbound.keys())).toEqual(sorted(written));
-      for (const [values, seen] of check.enumsSeen) expect(sorted(seen), `enum ${JSON.stringify(values)}`).toEqual(sorted(values));
+      for (const [values, seen] of check.enumsSeen)
+        expect(sorted(seen), `enum ${JSON.stringify(values)}`).toEqual(sorted(values));
     });
 
     it('lists exactly the ErrorCode values as error codes', () => {
@@ -337,7 +372,8 @@ describe('docs/asyncapi.yaml', () => {
           const decoded = jsonCodec.decodeJsonFrame(JSON.stringify(frame)) as unknown as Record<string, unknown>;
           expect(decoded.event).toBe(event);
           for (const name of Object.keys(dataSchemaOf(message).properties ?? {})) {
-            if (frame.data && name in frame.data) expect(isDeepStrictEqual(decoded[name], frame.data[name]), `${event}.${name}`).toBe(true);
+            if (frame.data && name in frame.data)
+              expect(isDeepStrictEqual(decoded[name], frame.data[name]), `${event}.${name}`).toBe(true);
           }
         }
       }
@@ -378,16 +414,66 @@ describe('docs/asyncapi.yaml', () => {
     const check = checker();
     const userId = { $ref: USER_ID_REF };
     const valid = (id: string): boolean => check.problems(userId, id).length === 0;
-    const edges = ['a', 'a'.repeat(128), 'a'.repeat(129), '😀'.repeat(128), '😀'.repeat(129), '', ' a', 'a ', 'a b', 'a|b', '|', 'a\u0085b', 'a\u00a0', '\u2028a', 'é', 'alice@example.com', 'a\u2029b', 'a\u202eb', 'a\u2066b', 'a\u200bb', '\ufeffa', 'a\u{e0041}', 'k\ud800', '\udbff', 'a\udc00b', '😀\ud800'];
+    const edges = [
+      'a',
+      'a'.repeat(128),
+      'a'.repeat(129),
+      '😀'.repeat(128),
+      '😀'.repeat(129),
+      '',
+      ' a',
+      'a ',
+      'a b',
+      'a|b',
+      '|',
+      'a\u0085b',
+      'a\u00a0',
+      '\u2028a',
+      'é',
+      'alice@example.com',
+      'a\u2029b',
+      'a\u202eb',
+      'a\u2066b',
+      'a\u200bb',
+      '\ufeffa',
+      'a\u{e0041}',
+      'k\ud800',
+      '\udbff',
+      'a\udc00b',
+      '😀\ud800',
+    ];
     for (const id of edges) expect(valid(id), JSON.stringify(id)).toBe(isValidUserId(id));
     const char = fc.oneof(
-      fc.constantFrom('a', '|', ' ', '\t', '\u0000', '\u001f', '\u007f', '\u0085', '\u009f', '\u00a0', '\u2028', '\ufeff', '\u202e', '\u061c', '\u200b', '\ud800', '\udc00', 'é', '😀'),
+      fc.constantFrom(
+        'a',
+        '|',
+        ' ',
+        '\t',
+        '\u0000',
+        '\u001f',
+        '\u007f',
+        '\u0085',
+        '\u009f',
+        '\u00a0',
+        '\u2028',
+        '\ufeff',
+        '\u202e',
+        '\u061c',
+        '\u200b',
+        '\ud800',
+        '\udc00',
+        'é',
+        '😀',
+      ),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: char, maxLength: 130 }), fc.string({ unit: 'binary', maxLength: 140 })), (id) => {
-        expect(valid(id), JSON.stringify(id)).toBe(isValidUserId(id));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: char, maxLength: 130 }), fc.string({ unit: 'binary', maxLength: 140 })),
+        (id) => {
+          expect(valid(id), JSON.stringify(id)).toBe(isValidUserId(id));
+        },
+      ),
       { numRuns: 3_000 },
     );
   });
@@ -404,7 +490,8 @@ describe('docs/asyncapi.yaml', () => {
 
     it('delivers the bare content', () => {
       const [delivery] = [...messagesOf('plainText', 'send').values()];
-      for (const { payload } of delivery!.examples ?? []) expect(encodePlainText({ body: payload as string })).toBe(payload);
+      for (const { payload } of delivery!.examples ?? [])
+        expect(encodePlainText({ body: payload as string })).toBe(payload);
     });
   });
 

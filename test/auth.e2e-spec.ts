@@ -33,10 +33,16 @@ describe('AUTH_MODE=jwt with an HS256 secret', () => {
   let gw: TestGateway;
   const base = () => `ws://127.0.0.1:${gw.port}/ws`;
   beforeAll(async () => {
-    gw = await startGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_AUDIENCE: 'chat', JWT_ISSUER: 'https://auth.example' });
+    gw = await startGateway({
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: SECRET,
+      JWT_AUDIENCE: 'chat',
+      JWT_ISSUER: 'https://auth.example',
+    });
   });
   afterAll(() => gw.close());
-  const good = (sub: string, exp: number | string = '1h') => token(sub, { exp, aud: 'chat', iss: 'https://auth.example' });
+  const good = (sub: string, exp: number | string = '1h') =>
+    token(sub, { exp, aud: 'chat', iss: 'https://auth.example' });
 
   it('takes the user from the token in the query, and ignores ?user=', async () => {
     const bob = await TestClient.open(`${base()}?token=${await good('bob')}&user=mallory`);
@@ -58,10 +64,20 @@ describe('AUTH_MODE=jwt with an HS256 secret', () => {
   it.each([
     ['no token', async () => ''],
     ['a malformed token', async () => '?token=not.a.jwt'],
-    ['a badly signed token', async () => `?token=${await token('bob', { exp: '1h', aud: 'chat', iss: 'https://auth.example', key: new TextEncoder().encode('x'.repeat(40)) })}`],
+    [
+      'a badly signed token',
+      async () =>
+        `?token=${await token('bob', { exp: '1h', aud: 'chat', iss: 'https://auth.example', key: new TextEncoder().encode('x'.repeat(40)) })}`,
+    ],
     ['an expired token', async () => `?token=${await good('bob', Math.floor(Date.now() / 1000) - 120)}`],
-    ['a token for another audience', async () => `?token=${await token('bob', { exp: '1h', aud: 'other', iss: 'https://auth.example' })}`],
-    ['a token from another issuer', async () => `?token=${await token('bob', { exp: '1h', aud: 'chat', iss: 'https://evil.example' })}`],
+    [
+      'a token for another audience',
+      async () => `?token=${await token('bob', { exp: '1h', aud: 'other', iss: 'https://auth.example' })}`,
+    ],
+    [
+      'a token from another issuer',
+      async () => `?token=${await token('bob', { exp: '1h', aud: 'chat', iss: 'https://evil.example' })}`,
+    ],
     ['a token whose subject is not a valid user id', async () => `?token=${await good('a|b')}`],
     ['a user without a token', async () => '?user=bob'],
   ])('refuses %s with HTTP 401 before a socket opens', async (_, query) => {
@@ -70,11 +86,31 @@ describe('AUTH_MODE=jwt with an HS256 secret', () => {
   });
 
   it.each([
-    ['a token without "exp"', () => token('bob', { aud: 'chat', iss: 'https://auth.example' }), 'token has no "exp" claim'],
-    ['a subject with a lone surrogate', () => good('k\ud800'), 'token subject: user id must be well-formed UTF-16; it has a lone surrogate (U+D800 at index 1)'],
-    ['a subject with U+2028', () => good('bo\u2028b'), 'token subject: user id must not contain U+2028, a line or paragraph separator'],
-    ['a subject with a bidi override', () => good('bo\u202eb'), 'token subject: user id must not contain U+202E, a bidirectional text control'],
-    ['a subject with U+FEFF', () => good('bob\ufeff'), 'token subject: user id must not contain U+FEFF, an invisible format character (Unicode category Cf)'],
+    [
+      'a token without "exp"',
+      () => token('bob', { aud: 'chat', iss: 'https://auth.example' }),
+      'token has no "exp" claim',
+    ],
+    [
+      'a subject with a lone surrogate',
+      () => good('k\ud800'),
+      'token subject: user id must be well-formed UTF-16; it has a lone surrogate (U+D800 at index 1)',
+    ],
+    [
+      'a subject with U+2028',
+      () => good('bo\u2028b'),
+      'token subject: user id must not contain U+2028, a line or paragraph separator',
+    ],
+    [
+      'a subject with a bidi override',
+      () => good('bo\u202eb'),
+      'token subject: user id must not contain U+202E, a bidirectional text control',
+    ],
+    [
+      'a subject with U+FEFF',
+      () => good('bob\ufeff'),
+      'token subject: user id must not contain U+FEFF, an invisible format character (Unicode category Cf)',
+    ],
   ])('refuses %s with HTTP 401 and the reason', async (_, jwt, reason) => {
     const error = await refused(`${base()}?token=${await jwt()}`);
     expect(error).toMatchObject({ status: 401, body: reason });
@@ -127,7 +163,12 @@ describe('token expiry on an open connection', () => {
 describe('JWT_ALLOW_NO_EXP=true', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_CLOCK_SKEW_SECONDS: '0', JWT_ALLOW_NO_EXP: 'true' });
+    gw = await startGateway({
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: SECRET,
+      JWT_CLOCK_SKEW_SECONDS: '0',
+      JWT_ALLOW_NO_EXP: 'true',
+    });
   });
   afterAll(() => gw.close());
   const url = (t: string) => `ws://127.0.0.1:${gw.port}/ws?token=${t}`;
@@ -166,7 +207,11 @@ describe('AUTH_MODE=jwt with public keys', () => {
   it.each(['RS256', 'ES256'])('verifies %s tokens against JWT_PUBLIC_KEY', async (alg) => {
     const { publicKey, privateKey } = await generateKeyPair(alg);
     gw = await startGateway({ AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: await exportSPKI(publicKey) });
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg }).setSubject('pk-user').setExpirationTime('1h').sign(privateKey);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg })
+      .setSubject('pk-user')
+      .setExpirationTime('1h')
+      .sign(privateKey);
     const c = await TestClient.open(`ws://127.0.0.1:${gw.port}/ws?token=${jwt}`);
     await c.close();
     // An HS256 token signed with the public key text must not pass (algorithm confusion).
@@ -184,7 +229,11 @@ describe('AUTH_MODE=jwt with public keys', () => {
     writeFileSync(path, JSON.stringify({ keys: [await jwk(first.publicKey, 'k1')] }));
     gw = await startGateway({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: path });
     const sign = (key: CryptoKey, kid: string) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('rotating').setExpirationTime('1h').sign(key);
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setSubject('rotating')
+        .setExpirationTime('1h')
+        .sign(key);
     const url = (t: string) => `ws://127.0.0.1:${gw!.port}/ws?token=${t}`;
     await (await TestClient.open(url(await sign(first.privateKey, 'k1')))).close();
     expect((await refused(url(await sign(second.privateKey, 'k2')))).status).toBe(401);
@@ -197,17 +246,26 @@ describe('AUTH_MODE=jwt with public keys', () => {
 describe('configuration rules for production', () => {
   it('refuses AUTH_MODE=query in production unless ALLOW_INSECURE_AUTH=true', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'query', ALLOWED_ORIGINS: '*' })).toThrow(/AUTH_MODE/);
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'query', ALLOWED_ORIGINS: '*', ALLOW_INSECURE_AUTH: 'true' }).auth.mode).toBe('query');
+    expect(
+      loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'query', ALLOWED_ORIGINS: '*', ALLOW_INSECURE_AUTH: 'true' }).auth
+        .mode,
+    ).toBe('query');
   });
 
   it('refuses tokens without "exp" unless JWT_ALLOW_NO_EXP=true', () => {
     expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET }).auth.jwt?.allowNoExp).toBe(false);
-    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'true' }).auth.jwt?.allowNoExp).toBe(true);
-    expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'yes' })).toThrow(/JWT_ALLOW_NO_EXP.*true or false/);
+    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'true' }).auth.jwt?.allowNoExp).toBe(
+      true,
+    );
+    expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ALLOW_NO_EXP: 'yes' })).toThrow(
+      /JWT_ALLOW_NO_EXP.*true or false/,
+    );
   });
 
   it('requires ALLOWED_ORIGINS in production and exactly one JWT key', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'jwt', JWT_SECRET: SECRET })).toThrow(/ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'jwt', JWT_SECRET: SECRET })).toThrow(
+      /ALLOWED_ORIGINS/,
+    );
     expect(() => loadConfig({ AUTH_MODE: 'jwt' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_JWKS_FILE: '/x' })).toThrow(/exactly one/);
     expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET.*32/);

@@ -151,7 +151,11 @@ describe('the delivery promise under kill -9', () => {
     const sendAll = async (sender: SdkUser): Promise<void> => {
       for (let seq = 0; seq < PER_SENDER; seq++) {
         const body = `${sender.user}:${seq}`;
-        sends.track(sender.user, body, sender.client.send(`r${seq % RECEIVERS}`, body, { id: `${sender.user}-${seq}` }));
+        sends.track(
+          sender.user,
+          body,
+          sender.client.send(`r${seq % RECEIVERS}`, body, { id: `${sender.user}-${seq}` }),
+        );
         if ((seq + 1) % BATCH !== 0) continue;
         await sleep(BATCH_PAUSE_MS);
         await until(

@@ -127,7 +127,10 @@ describe('flow control and inbox quotas', () => {
     alice.send('bob|two');
     await bob.all('message', 2);
     await bob.close();
-    await eventually('the refusal counted', async () => (await metric(gw!, 'im_gateway_frames_dropped_total{reason="inbox_full"}')) === 1);
+    await eventually(
+      'the refusal counted',
+      async () => (await metric(gw!, 'im_gateway_frames_dropped_total{reason="inbox_full"}')) === 1,
+    );
     const again = (await json('bob')).ackAll();
     expect((await again.all('message', 1)).map((m) => m.body)).toEqual(['one']);
   });

@@ -51,7 +51,8 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
   };
 
   /** `frame` repeated to about 64 KB, the most one TCP read hands the gateway. */
-  const repeated = (frame: Buffer) => Buffer.concat(Array.from({ length: Math.ceil(65_536 / frame.length) }, () => frame));
+  const repeated = (frame: Buffer) =>
+    Buffer.concat(Array.from({ length: Math.ceil(65_536 / frame.length) }, () => frame));
 
   it('pings from clients that never read are rate limited, throttled and closed with 1008', async () => {
     const { http, pid } = await start({ RATE_LIMIT_CLOSE_AFTER_SECONDS: '3' });
@@ -70,7 +71,9 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     stop = true;
     await Promise.all(floods);
     const { maxRssMiB, maxLiveMs } = await figures;
-    console.info(`ping flood: RSS +${(maxRssMiB - baseline).toFixed(0)} MiB, slowest /health/live ${maxLiveMs.toFixed(0)} ms`);
+    console.info(
+      `ping flood: RSS +${(maxRssMiB - baseline).toFixed(0)} MiB, slowest /health/live ${maxLiveMs.toFixed(0)} ms`,
+    );
     // Unbounded, the pongs grew RSS by about 55 MB a second.
     expect(maxRssMiB - baseline).toBeLessThan(60);
     expect(maxLiveMs).toBeLessThan(100);
@@ -110,15 +113,18 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
         for (const [i, s] of senders.entries()) s.send(`m-${i}-${n}`, 'mallory', body);
         await attackFor(20);
       }
-      return Promise.all(senders.map(async (s) => {
-        await withTimeout(
-          (async () => {
-            while (s.of('sent').length + s.of('error').length < perSender) await s.raw.waitFor(s.raw.received.length + 1, 20_000);
-          })(),
-          'an answer to every send',
-          30_000,
-        );
-      }));
+      return Promise.all(
+        senders.map(async (s) => {
+          await withTimeout(
+            (async () => {
+              while (s.of('sent').length + s.of('error').length < perSender)
+                await s.raw.waitFor(s.raw.received.length + 1, 20_000);
+            })(),
+            'an answer to every send',
+            30_000,
+          );
+        }),
+      );
     })();
     const figures = watchDuring(http, pid, attack);
     await attack;
@@ -174,7 +180,9 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     stop = true;
     await flood;
     const { maxLiveMs } = await figures;
-    console.info(`ack flood: slowest bystander round trip ${slowest.toFixed(0)} ms, slowest /health/live ${maxLiveMs.toFixed(0)} ms`);
+    console.info(
+      `ack flood: slowest bystander round trip ${slowest.toFixed(0)} ms, slowest /health/live ${maxLiveMs.toFixed(0)} ms`,
+    );
     expect(slowest).toBeLessThan(100);
     expect(maxLiveMs).toBeLessThan(100);
     expect((await mallory.raw.closed(10_000)).code).toBe(1008);
@@ -196,7 +204,12 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
     })();
     db.close();
     // Without fsync per commit, what is left of a send's time is the gateway's own work.
-    child = await ChildGateway.start({ SQLITE_PATH: path, SQLITE_SYNCHRONOUS: 'normal', LOG_LEVEL: 'warn', INBOX_MAX_BYTES: String(1 << 30) });
+    child = await ChildGateway.start({
+      SQLITE_PATH: path,
+      SQLITE_SYNCHRONOUS: 'normal',
+      LOG_LEVEL: 'warn',
+      INBOX_MAX_BYTES: String(1 << 30),
+    });
     const alice = await json('alice');
     let slowest = 0;
     for (let i = 0; i < 5; i++) {

@@ -71,7 +71,12 @@ describe('hostile input', () => {
         fc.oneof(
           fc.string({ unit: 'binary', maxLength: 200 }),
           fc.json(),
-          fc.record({ event: fc.constantFrom('send', 'ack', 'ping', 'refresh', '__proto__', 'constructor'), data: fc.jsonValue() }).map((f) => JSON.stringify(f)),
+          fc
+            .record({
+              event: fc.constantFrom('send', 'ack', 'ping', 'refresh', '__proto__', 'constructor'),
+              data: fc.jsonValue(),
+            })
+            .map((f) => JSON.stringify(f)),
         ),
         async (frame) => {
           const before = m.raw.received.length;
@@ -121,7 +126,13 @@ describe('hostile input', () => {
       expect((await json.next('error')).code).toBe('BAD_FRAME');
       json.emit('ack', { ids: [1, 2] });
       expect((await json.next('error')).code).toBe('BAD_FRAME');
-      json.raw.send(JSON.stringify({ event: 'send', data: { id: 'x2', to: 'nobody-yet', body: 'b', extra: { deep: true } }, more: 1 }));
+      json.raw.send(
+        JSON.stringify({
+          event: 'send',
+          data: { id: 'x2', to: 'nobody-yet', body: 'b', extra: { deep: true } },
+          more: 1,
+        }),
+      );
       expect(await json.next('sent')).toMatchObject({ id: 'x2', status: 'queued' });
     });
 

@@ -96,11 +96,21 @@ describe('JSON protocol (im.v1.json)', () => {
     ['data of the wrong type', '{"event":"send","data":"x"}', 'BAD_FRAME', undefined],
     ['a send without a body', '{"event":"send","data":{"id":"c1","to":"bob"}}', 'BAD_FRAME', 'c1'],
     ['a send with a numeric body', '{"event":"send","data":{"id":"c1","to":"bob","body":5}}', 'BAD_FRAME', 'c1'],
-    ['a client id of 65 characters', `{"event":"send","data":{"id":"${'i'.repeat(65)}","to":"bob","body":""}}`, 'BAD_FRAME', undefined],
+    [
+      'a client id of 65 characters',
+      `{"event":"send","data":{"id":"${'i'.repeat(65)}","to":"bob","body":""}}`,
+      'BAD_FRAME',
+      undefined,
+    ],
     ['an invalid recipient', '{"event":"send","data":{"id":"c1","to":"a|b","body":"x"}}', 'BAD_RECIPIENT', 'c1'],
     ['an unknown event', '{"event":"subscribe","data":{}}', 'UNKNOWN_EVENT', undefined],
     ['an ack without ids', '{"event":"ack","data":{}}', 'BAD_FRAME', undefined],
-    ['an ack with 2,000 ids', JSON.stringify({ event: 'ack', data: { ids: Array(2_000).fill('x') } }), 'TOO_LARGE', undefined],
+    [
+      'an ack with 2,000 ids',
+      JSON.stringify({ event: 'ack', data: { ids: Array(2_000).fill('x') } }),
+      'TOO_LARGE',
+      undefined,
+    ],
   ])('answers %s with error %s and stays open', async (_, frame, code, id) => {
     const c = await json('alice');
     c.raw.send(frame);

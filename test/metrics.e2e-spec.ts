@@ -12,7 +12,12 @@ function sample(text: string, series: string): number | undefined {
 describe('GET /metrics', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({ HEARTBEAT_INTERVAL_MS: '200', OFFLINE_TTL_SECONDS: '1', RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1' });
+    gw = await startGateway({
+      HEARTBEAT_INTERVAL_MS: '200',
+      OFFLINE_TTL_SECONDS: '1',
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '1',
+    });
   });
   afterAll(() => gw.close());
 

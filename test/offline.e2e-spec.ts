@@ -16,21 +16,24 @@ describe('offline inbox', () => {
     return { OFFLINE_STORE: 'sqlite', SQLITE_PATH: `${dir.path}/nested/offline.db` };
   };
 
-  it.each(['memory', 'sqlite'])('queues for a user who never connected and delivers in order on connect (%s)', async (driver) => {
-    gw = await startGateway(driver === 'sqlite' ? sqlite() : { OFFLINE_STORE: 'memory' });
-    const alice = await TestClient.open(gw.wsUrl('alice'));
-    for (let i = 0; i < 50; i++) alice.send(`bob|m${i}`);
-    await sleep(100);
-    const bob = await TestClient.open(gw.wsUrl('bob'));
-    expect(await bob.waitFor(50)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
-    await bob.close();
-    // Delivered messages were removed: the next connection gets nothing again.
-    await sleep(50);
-    const again = await TestClient.open(gw.wsUrl('bob'));
-    await expectSilence(again, 300);
-    await again.close();
-    await alice.close();
-  });
+  it.each(['memory', 'sqlite'])(
+    'queues for a user who never connected and delivers in order on connect (%s)',
+    async (driver) => {
+      gw = await startGateway(driver === 'sqlite' ? sqlite() : { OFFLINE_STORE: 'memory' });
+      const alice = await TestClient.open(gw.wsUrl('alice'));
+      for (let i = 0; i < 50; i++) alice.send(`bob|m${i}`);
+      await sleep(100);
+      const bob = await TestClient.open(gw.wsUrl('bob'));
+      expect(await bob.waitFor(50)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+      await bob.close();
+      // Delivered messages were removed: the next connection gets nothing again.
+      await sleep(50);
+      const again = await TestClient.open(gw.wsUrl('bob'));
+      await expectSilence(again, 300);
+      await again.close();
+      await alice.close();
+    },
+  );
 
   it('makes a live message that arrives during the drain wait behind the inbox', async () => {
     gw = await startGateway(sqlite());

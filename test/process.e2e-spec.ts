@@ -36,7 +36,12 @@ describe('the gateway process', () => {
   });
 
   it('reports every bad variable at once, one line each, and never prints a secret', async () => {
-    const g = ChildGateway.spawn({ OFFLINE_STORE: 'memory', PORT: 'eighty', ADMIN_TOKEN: 'short-secret-1', WS_PATH: 'ws' });
+    const g = ChildGateway.spawn({
+      OFFLINE_STORE: 'memory',
+      PORT: 'eighty',
+      ADMIN_TOKEN: 'short-secret-1',
+      WS_PATH: 'ws',
+    });
     expect((await g.exited).code).toBe(1);
     const lines = g.output.trim().split('\n');
     expect(lines).toEqual([

@@ -60,7 +60,9 @@ describe('the shutdown deadline', () => {
     const exit = await withTimeout(gateway.exited, 'exit after SIGTERM', DOCUMENTED_DEADLINE_MS + MARGIN_MS);
     const elapsed = Date.now() - signalled;
 
-    console.info(`overloaded gateway: /health/live ${liveMs.toFixed(0)} ms, gone ${elapsed} ms after SIGTERM (${JSON.stringify(exit)})`);
+    console.info(
+      `overloaded gateway: /health/live ${liveMs.toFixed(0)} ms, gone ${elapsed} ms after SIGTERM (${JSON.stringify(exit)})`,
+    );
     expect(liveMs).toBeLessThan(1_000);
     expect(elapsed).toBeLessThan(DOCUMENTED_DEADLINE_MS + MARGIN_MS);
     // A clean exit, or the watchdog's kill with its last line: never a process left behind.

@@ -15,7 +15,9 @@ describe('when the SQLite writer thread dies', () => {
   });
 
   it('turns health red and refuses to say queued', async () => {
-    const store = gw.app.get(OfflineMessageStore) as unknown as { writer: { worker: { terminate(): Promise<number> } } };
+    const store = gw.app.get(OfflineMessageStore) as unknown as {
+      writer: { worker: { terminate(): Promise<number> } };
+    };
     await store.writer.worker.terminate();
     expect((await fetch(`${gw.httpUrl}/health`)).status).toBe(503);
     expect((await fetch(`${gw.httpUrl}/health/ready`)).status).toBe(503);

@@ -30,13 +30,19 @@ describe('text hygiene', () => {
         message: 'send: "id" must be well-formed UTF-16; it has a lone surrogate (U+D800 at index 1)',
       });
       alice.send('k\udbff', 'bob-ls', 'second');
-      expect(await alice.next('error')).toMatchObject({ code: 'BAD_FRAME', message: expect.stringContaining('(U+DBFF at index 1)') });
+      expect(await alice.next('error')).toMatchObject({
+        code: 'BAD_FRAME',
+        message: expect.stringContaining('(U+DBFF at index 1)'),
+      });
 
       alice.send('k\ud83d\ude00', 'bob-ls', 'paired surrogates are one character');
       alice.send('k\ufffd', 'bob-ls', 'a replacement character is a character too');
       // Order per sender is kept: had a refused send been routed, it would have arrived first.
       const received = await bob.all('message', 2);
-      expect(received.map((m) => m.body)).toEqual(['paired surrogates are one character', 'a replacement character is a character too']);
+      expect(received.map((m) => m.body)).toEqual([
+        'paired surrogates are one character',
+        'a replacement character is a character too',
+      ]);
       bob.ack(...received.map((m) => m.id as string));
       const sent = await alice.all('sent', 2);
       expect(sent.map((s) => [s.id, s.status])).toEqual([
@@ -67,7 +73,11 @@ describe('text hygiene', () => {
     it.each([
       ['a line separator', 'bo\u2028b', 'must not contain U+2028, a line or paragraph separator'],
       ['a bidi override', 'bo\u202eb', 'must not contain U+202E, a bidirectional text control'],
-      ['a zero-width space', 'bo\u200bb', 'must not contain U+200B, an invisible format character (Unicode category Cf)'],
+      [
+        'a zero-width space',
+        'bo\u200bb',
+        'must not contain U+200B, an invisible format character (Unicode category Cf)',
+      ],
       ['a lone surrogate', 'bo\udfffb', 'must be well-formed UTF-16; it has a lone surrogate (U+DFFF at index 2)'],
     ])('answers a JSON send to a user id with %s with BAD_RECIPIENT and the reason', async (_, to, reason) => {
       const alice = await clients.json('alice-to');
@@ -111,7 +121,11 @@ describe('text hygiene', () => {
       ['U+061C', 'bo\u061cb', 'user id must not contain U+061C, a bidirectional text control'],
       ['U+200F', 'bo\u200fb', 'user id must not contain U+200F, a bidirectional text control'],
       ['U+200B', 'bo\u200bb', 'user id must not contain U+200B, an invisible format character (Unicode category Cf)'],
-      ['a leading U+FEFF', '\ufeffbob', 'user id must not contain U+FEFF, an invisible format character (Unicode category Cf)'],
+      [
+        'a leading U+FEFF',
+        '\ufeffbob',
+        'user id must not contain U+FEFF, an invisible format character (Unicode category Cf)',
+      ],
       ['U+00AD', 'bo\u00adb', 'user id must not contain U+00AD, an invisible format character (Unicode category Cf)'],
     ])('refuses ?user= with %s with HTTP 400 and the reason', async (_, user, reason) => {
       const error = await TestClient.open(gw.wsUrl(user)).then(
@@ -138,7 +152,9 @@ describe('log lines', () => {
     await zoe.closed();
     await until(() => g.output.includes('Disconnected'), 'the disconnect log line');
     expect(g.output).toContain('Connected: connection 1 of user "Zoë 山田" (text)');
-    expect(g.output).toMatch(/Disconnected: connection 1 of user "Zoë 山田" \(code 4000 "bye\\u2028\[Nest\] 1 - FORGED\\u202egol\\nLOG x", [\d.]+ s\)/);
+    expect(g.output).toMatch(
+      /Disconnected: connection 1 of user "Zoë 山田" \(code 4000 "bye\\u2028\[Nest\] 1 - FORGED\\u202egol\\nLOG x", [\d.]+ s\)/,
+    );
     expect(g.output).not.toMatch(/[\u2028\u2029\u202e]/u);
     // Every line is one the logger started: nothing the client sent began a line of its own.
     for (const line of g.output.trimEnd().split('\n')) expect(line).toMatch(/^\[Nest\] \d+ +- /);

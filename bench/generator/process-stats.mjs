@@ -34,7 +34,9 @@ export function cpuSeconds(pid) {
  */
 export function coreSeconds(cpu) {
   if (cpu === undefined) return { idle: 0, busy: 0 };
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((row) => row.startsWith(`cpu${cpu} `));
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((row) => row.startsWith(`cpu${cpu} `));
   if (!line) throw new Error(`no cpu${cpu} line in /proc/stat`);
   const [, user, nice, system, idle, iowait] = line.split(/\s+/).map(Number);
   return {

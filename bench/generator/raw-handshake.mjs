@@ -10,7 +10,9 @@ import { CONNECT_TIMEOUT_MS } from '../bench.constants.mjs';
 /** RFC 6455's sample key: any 16-byte base64 nonce is valid, and a fixed one is hashed once. */
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const EXPECTED_ACCEPT = createHash('sha1').update(KEY + WEBSOCKET_GUID).digest('base64');
+const EXPECTED_ACCEPT = createHash('sha1')
+  .update(KEY + WEBSOCKET_GUID)
+  .digest('base64');
 const SWITCHING_PROTOCOLS = 'HTTP/1.1 101';
 const END_OF_HEADERS = '\r\n\r\n';
 

@@ -37,7 +37,11 @@ export function buildCaseReport(benchCase, results, errors, sides) {
   }
   const metrics = benchCase.metrics.map((metric) => {
     const figure = compare(metric, rounds);
-    return { ...figure, goal: figure.goal && describeGoal(figure.goal, figure.format), goalKind: figure.goal?.kind ?? null };
+    return {
+      ...figure,
+      goal: figure.goal && describeGoal(figure.goal, figure.format),
+      goalKind: figure.goal?.kind ?? null,
+    };
   });
   return {
     case: benchCase.name,

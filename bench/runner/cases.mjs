@@ -76,7 +76,12 @@ export const CASES = Object.freeze([
       gateway: [measure('gateway', 'throughput', 'json'), measure('gateway', 'latency', 'json')],
     },
     metrics: [
-      { label: 'delivered msg/s (acked)', format: 'rate', pick: (s) => s.throughput.deliveredPerSecond, goal: atLeast(0.5) },
+      {
+        label: 'delivered msg/s (acked)',
+        format: 'rate',
+        pick: (s) => s.throughput.deliveredPerSecond,
+        goal: atLeast(0.5),
+      },
       { label: 'msg per server CPU-second', format: 'rate', pick: (s) => s.throughput.deliveredPerServerCpuSecond },
       { label: 'p50 ms', format: 'ms', pick: (s) => s.latency.latencyMs.p50 },
       { label: 'p99 ms', format: 'ms', pick: (s) => s.latency.latencyMs.p99 },

@@ -15,11 +15,15 @@ export function judgeConditions(measurement, result) {
   const windows = result.workload === 'offline' ? { store: result.store, drain: result.drain } : { run: result };
   for (const [phase, figures] of Object.entries(windows)) {
     if (figures.serverCoreForeign > FOREIGN_LOAD_WARNING) {
-      warnings.push(`other processes took ${percent(figures.serverCoreForeign)} of the server's core (${phase}): noisy figures`);
+      warnings.push(
+        `other processes took ${percent(figures.serverCoreForeign)} of the server's core (${phase}): noisy figures`,
+      );
     }
   }
   if (measurement.workload === 'throughput' && result.serverCoreIdle > SATURATION_MAX_SERVER_CORE_IDLE) {
-    warnings.push(`the server's core sat idle ${percent(result.serverCoreIdle)} of the time: the generator may have set the pace`);
+    warnings.push(
+      `the server's core sat idle ${percent(result.serverCoreIdle)} of the time: the generator may have set the pace`,
+    );
   }
   return warnings;
 }

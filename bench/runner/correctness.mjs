@@ -30,7 +30,8 @@ export function judgeCorrectness(result) {
       .filter(([key]) => Number(counts[key] ?? 0) > 0)
       .map(([key, label]) => `${counts[key]} ${label}`);
   const failures = lines(FAILURE_COUNTS);
-  if (counts.serverErrorSamples?.length) failures.push(`first server errors: ${JSON.stringify(counts.serverErrorSamples)}`);
+  if (counts.serverErrorSamples?.length)
+    failures.push(`first server errors: ${JSON.stringify(counts.serverErrorSamples)}`);
   if (counts.firstFailure) failures.push(`first connection failure: ${counts.firstFailure}`);
   return { failures, notices: lines(NOTICE_COUNTS) };
 }

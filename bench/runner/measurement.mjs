@@ -64,11 +64,23 @@ function generatorArgs({ server, workload, protocol }, profile, url, pid, placem
     case 'throughput':
     case 'latency':
       args.push('--warmup', String(profile.warmupSeconds), '--duration', String(profile.measureSeconds));
-      args.push('--pairs', String(PAIRS), '--window', String(THROUGHPUT_WINDOW), '--rate', String(LATENCY_RATE_PER_SECOND));
+      args.push(
+        '--pairs',
+        String(PAIRS),
+        '--window',
+        String(THROUGHPUT_WINDOW),
+        '--rate',
+        String(LATENCY_RATE_PER_SECOND),
+      );
       break;
     case 'idle':
       args.push('--connections', String(profile.idleConnections), '--concurrency', String(HANDSHAKE_CONCURRENCY));
-      args.push('--warmup-connections', String(profile.idleWarmupConnections), '--settle-ms', String(profile.rssSettleMs));
+      args.push(
+        '--warmup-connections',
+        String(profile.idleWarmupConnections),
+        '--settle-ms',
+        String(profile.rssSettleMs),
+      );
       break;
     case 'offline':
       args.push('--users', String(profile.offlineUsers), '--per-user', String(profile.offlineMessagesPerUser));

@@ -29,7 +29,9 @@ export function detectPlacement({ highPriority }, warn) {
   const priority = highPriority && raiseSessionPriority(warn) ? ['nice', '-n', HIGHEST_NICENESS] : [];
   const placement = { highPriority: priority.length > 0 };
   if (availableParallelism() < CORES_NEEDED) {
-    warn(`only ${availableParallelism()} core(s): server and generator share the CPU; figures are not comparable to a 2-core run`);
+    warn(
+      `only ${availableParallelism()} core(s): server and generator share the CPU; figures are not comparable to a 2-core run`,
+    );
     return { ...placement, pinned: false, command: (_cpu, argv) => [...priority, ...argv] };
   }
   if (!succeeds('taskset', ['-c', SERVER_CPU, 'true'])) {

@@ -37,16 +37,24 @@ export class AdminMessagesController {
   @ApiOperation({ summary: 'Send a message to a user, routed exactly like a WebSocket send' })
   @ApiOkResponse({ description: 'Queued in the inbox, or delivered', standardSchema: sendResultSchema })
   @ApiAcceptedResponse({
-    description: 'A live recipient holds it and has not acked yet: it will be delivered, or returned to the inbox if that connection closes',
+    description:
+      'A live recipient holds it and has not acked yet: it will be delivered, or returned to the inbox if that connection closes',
     standardSchema: sendResultSchema,
   })
   @ApiBadRequestResponse({ description: 'Invalid input; `message` says why', standardSchema: httpErrorSchema })
-  @ApiConflictResponse({ description: "The recipient's inbox is at INBOX_MAX_MESSAGES or INBOX_MAX_BYTES; nothing was stored", standardSchema: httpErrorSchema })
-  @ApiPayloadTooLargeResponse({
-    description: '`body` is larger than MAX_PAYLOAD_BYTES, or the request body larger than 6 × MAX_PAYLOAD_BYTES + 64 KiB',
+  @ApiConflictResponse({
+    description: "The recipient's inbox is at INBOX_MAX_MESSAGES or INBOX_MAX_BYTES; nothing was stored",
     standardSchema: httpErrorSchema,
   })
-  @ApiServiceUnavailableResponse({ description: 'The offline store failed; nothing was stored', standardSchema: httpErrorSchema })
+  @ApiPayloadTooLargeResponse({
+    description:
+      '`body` is larger than MAX_PAYLOAD_BYTES, or the request body larger than 6 × MAX_PAYLOAD_BYTES + 64 KiB',
+    standardSchema: httpErrorSchema,
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'The offline store failed; nothing was stored',
+    standardSchema: httpErrorSchema,
+  })
   async send(
     @Body({ schema: sendMessageSchema }) input: SendMessageDto,
     @Res({ passthrough: true }) reply: StatusReply,

@@ -20,7 +20,10 @@ export function createAdminDocument(modules: ModulesContainer, httpAdapter: Abst
     .setTitle('im-gateway admin API')
     .setDescription('Operator routes, enabled by ADMIN_TOKEN. Every route needs `Authorization: Bearer <ADMIN_TOKEN>`.')
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' }, ADMIN_SECURITY_SCHEME)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' },
+      ADMIN_SECURITY_SCHEME,
+    )
     .build();
   return SwaggerModule.createDocument(scanned, info, { include: [AdminApiModule] });
 }

@@ -12,7 +12,9 @@ export const presenceSchema = z
         openedAt: z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC' }),
       }),
     ),
-    nodes: z.array(z.string()).meta({ description: 'Gateway processes holding a connection of the user; empty when offline' }),
+    nodes: z
+      .array(z.string())
+      .meta({ description: 'Gateway processes holding a connection of the user; empty when offline' }),
   })
   .meta({ id: 'Presence' });
 

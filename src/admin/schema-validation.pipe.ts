@@ -1,7 +1,10 @@
 import { BadRequestException, StandardSchemaValidationPipe } from '@nestjs/common';
 
 /** One issue as `path: message`; the path is left out for the value as a whole. */
-function formatIssue(issue: { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }): string {
+function formatIssue(issue: {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>;
+}): string {
   if (!issue.path?.length) return issue.message;
   const path = issue.path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
   return `${path}: ${issue.message}`;

@@ -6,7 +6,13 @@ import { JwtAuthenticator } from './jwt.authenticator.js';
 
 /** Provides the configured `Authenticator`; a JWKS file is re-read on SIGHUP. */
 @Module({
-  providers: [{ provide: Authenticator, useFactory: (config: AppConfig) => createAuthenticator(config.auth), inject: [AppConfig] }],
+  providers: [
+    {
+      provide: Authenticator,
+      useFactory: (config: AppConfig) => createAuthenticator(config.auth),
+      inject: [AppConfig],
+    },
+  ],
   exports: [Authenticator],
 })
 export class AuthModule implements OnApplicationBootstrap, OnModuleDestroy {

@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 
 export type AuthResult =
-  | { readonly ok: true; readonly user: string; /** ms since the epoch; the connection closes then. Absent: never (query mode, or JWT_ALLOW_NO_EXP=true). */ readonly expiresAt?: number }
+  | {
+      readonly ok: true;
+      readonly user: string /** ms since the epoch; the connection closes then. Absent: never (query mode, or JWT_ALLOW_NO_EXP=true). */;
+      readonly expiresAt?: number;
+    }
   | { readonly ok: false; readonly status: 400 | 401; readonly reason: string };
 
 /**

@@ -1,12 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  createLocalJWKSet,
-  errors,
-  importSPKI,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose';
+import { createLocalJWKSet, errors, importSPKI, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig, JwtKeySource } from '../config/app-config.js';

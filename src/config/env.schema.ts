@@ -66,12 +66,18 @@ function origins() {
   return z
     .string()
     .trim()
-    .transform((v) => v.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter((o) => o !== ''),
+    )
     .pipe(
       z
         .array(
           z.string().regex(/^(\*|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/i, {
-            message: 'origins as browsers send them, scheme://host[:port] (https://app.example.com), comma-separated, or *',
+            message:
+              'origins as browsers send them, scheme://host[:port] (https://app.example.com), comma-separated, or *',
           }),
         )
         .min(1, { message: 'a comma-separated list of origins (https://app.example.com) or *' }),

@@ -88,7 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     auth: {
       mode: authMode,
-      jwt: key !== undefined ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS, allowNoExp: e.JWT_ALLOW_NO_EXP } : undefined,
+      jwt:
+        key !== undefined
+          ? {
+              key,
+              issuer: e.JWT_ISSUER,
+              audience: e.JWT_AUDIENCE,
+              clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS,
+              allowNoExp: e.JWT_ALLOW_NO_EXP,
+            }
+          : undefined,
       allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
     },
     limits: {
@@ -131,7 +140,9 @@ function consistentLimits(e: Env, problems: string[]): number | undefined {
 
 /** AUTH_MODE=jwt needs exactly one key source. */
 function jwtKey(e: Env, implied: string, problems: string[]): JwtKeySource | undefined {
-  const given = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_FILE'].filter((name) => problems.some((p) => p.startsWith(`Invalid ${name}`)));
+  const given = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_FILE'].filter((name) =>
+    problems.some((p) => p.startsWith(`Invalid ${name}`)),
+  );
   const sources = [
     e.JWT_SECRET !== undefined && { kind: 'secret' as const, secret: e.JWT_SECRET },
     e.JWT_PUBLIC_KEY !== undefined && { kind: 'publicKey' as const, pem: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') },

@@ -15,9 +15,19 @@ const socket = (): SocketLike => ({
   close: () => undefined,
   terminate: () => undefined,
 });
-const LIMITS = { window: 256, windowBytes: 1 << 29, slowConsumerBytes: 1 << 30, backlogMessages: 2048, ratePerSecond: 1e9, rateBurst: 1e9 };
+const LIMITS = {
+  window: 256,
+  windowBytes: 1 << 29,
+  slowConsumerBytes: 1 << 30,
+  backlogMessages: 2048,
+  ratePerSecond: 1e9,
+  rateBurst: 1e9,
+};
 const conn = (user: string) =>
-  new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, { written: () => undefined, overloaded: () => undefined });
+  new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, {
+    written: () => undefined,
+    overloaded: () => undefined,
+  });
 const pool = (sessionPolicy: SessionPolicy = 'multi') =>
   new ConnectionPool({ ws: { sessionPolicy } } as unknown as AppConfig);
 

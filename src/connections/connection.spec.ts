@@ -34,15 +34,29 @@ const LIMITS: ConnectionLimits = {
 };
 
 let seq = 0;
-const message = (bytes: number): ImMessage => ({ id: `m${++seq}`, seq, from: 'alice', to: 'bob', body: 'x'.repeat(bytes), ts: 0 });
+const message = (bytes: number): ImMessage => ({
+  id: `m${++seq}`,
+  seq,
+  from: 'alice',
+  to: 'bob',
+  body: 'x'.repeat(bytes),
+  ts: 0,
+});
 
 function open(limits: Partial<ConnectionLimits> = {}) {
   const socket = new StubSocket();
   const overloaded: Connection[] = [];
-  const connection = new Connection(socket, 'bob', 'json', jsonOutbound, { ...LIMITS, ...limits }, {
-    written: () => undefined,
-    overloaded: (c) => overloaded.push(c),
-  });
+  const connection = new Connection(
+    socket,
+    'bob',
+    'json',
+    jsonOutbound,
+    { ...LIMITS, ...limits },
+    {
+      written: () => undefined,
+      overloaded: (c) => overloaded.push(c),
+    },
+  );
   connection.finishDrain();
   return { socket, connection, overloaded };
 }

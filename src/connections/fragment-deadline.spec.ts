@@ -32,7 +32,12 @@ describe('startFragmentDeadline', () => {
     vi.useFakeTimers({ now: 0 });
     clients = [stub(), stub()];
     onClose = vi.fn<(client: Stub) => void>();
-    deadline = startFragmentDeadline(() => clients, onClose, DEADLINE_MS, (c) => c.message);
+    deadline = startFragmentDeadline(
+      () => clients,
+      onClose,
+      DEADLINE_MS,
+      (c) => c.message,
+    );
   });
   afterEach(() => {
     deadline.stop();

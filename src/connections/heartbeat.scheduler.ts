@@ -36,7 +36,9 @@ export class HeartbeatScheduler implements OnApplicationBootstrap, OnModuleDestr
       () => this.pool.connections(),
       (connection: Connection) => {
         this.metrics.framesDropped.labels('unfinished_fragments').inc();
-        this.logger.log(`Fragmented message not finished in time: closed connection ${connection.id} of user ${connection.user}`);
+        this.logger.log(
+          `Fragmented message not finished in time: closed connection ${connection.id} of user ${connection.user}`,
+        );
       },
     );
   }

@@ -23,7 +23,11 @@ describe('startHeartbeat', () => {
     const answering = client();
     const silent = client();
     const terminated: HeartbeatClient[] = [];
-    const hb = startHeartbeat(() => [answering, silent], 1_000, (c) => terminated.push(c));
+    const hb = startHeartbeat(
+      () => [answering, silent],
+      1_000,
+      (c) => terminated.push(c),
+    );
 
     vi.advanceTimersByTime(1_000);
     expect(answering.pings).toBe(1);
@@ -40,7 +44,11 @@ describe('startHeartbeat', () => {
 
   it('does nothing after stop()', () => {
     const c = client();
-    const hb = startHeartbeat(() => [c], 1_000, () => undefined);
+    const hb = startHeartbeat(
+      () => [c],
+      1_000,
+      () => undefined,
+    );
     hb.stop();
     vi.advanceTimersByTime(10_000);
     expect(c.pings).toBe(0);

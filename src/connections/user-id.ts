@@ -36,7 +36,8 @@ export function userIdProblem(id: string | null | undefined): string | undefined
   found = BIDI_CONTROL.exec(id);
   if (found !== null) return `user id must not contain ${codePointOf(found)}, a bidirectional text control`;
   found = FORMAT_CHARACTER.exec(id);
-  if (found !== null) return `user id must not contain ${codePointOf(found)}, an invisible format character (Unicode category Cf)`;
+  if (found !== null)
+    return `user id must not contain ${codePointOf(found)}, an invisible format character (Unicode category Cf)`;
   if (id.trim() !== id) return 'user id must not start or end with whitespace';
   return `user id must be 1-${MAX_USER_ID_CHARS} characters with no "|" and no control characters`;
 }

@@ -11,7 +11,9 @@ const hostileJson = fc.oneof(
   fc.json(),
   fc.jsonValue().map((data) => JSON.stringify({ event: 'send', data })),
   fc.jsonValue().map((data) => JSON.stringify({ event: 'ack', data })),
-  fc.record({ id: fc.jsonValue(), to: fc.jsonValue(), body: fc.jsonValue() }).map((data) => JSON.stringify({ event: 'send', data })),
+  fc
+    .record({ id: fc.jsonValue(), to: fc.jsonValue(), body: fc.jsonValue() })
+    .map((data) => JSON.stringify({ event: 'send', data })),
   fc.constantFrom(
     '{"event":"send","data":{"__proto__":{"polluted":true},"id":"c","to":"b","body":"x"}}',
     '{"__proto__":{"event":"send"},"data":{}}',
@@ -72,7 +74,10 @@ describe('codec properties', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string(), fc.string(), (body, from, to) => {
         const message = { id: 'i', seq: 1, from, to, body, ts: 5 };
-        expect(JSON.parse(encodeMessage(message))).toEqual({ event: 'message', data: { id: 'i', from, to, body, ts: 5 } });
+        expect(JSON.parse(encodeMessage(message))).toEqual({
+          event: 'message',
+          data: { id: 'i', from, to, body, ts: 5 },
+        });
       }),
     );
   });

@@ -1,7 +1,6 @@
 /** The JSON protocol's WebSocket subprotocol name; a client without it speaks plain text. */
 export const JSON_SUBPROTOCOL = 'im.v1.json';
 
-
 /**
  * `ws` itself cuts frames above this multiple of MAX_PAYLOAD_BYTES. Between the two, a JSON
  * client gets a TOO_LARGE answer naming its message (so its SDK stops resending it) instead of

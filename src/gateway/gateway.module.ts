@@ -5,5 +5,9 @@ import { RoutingModule } from '../routing/routing.module.js';
 import { ImGateway } from './im.gateway.js';
 import { UpgradePolicy } from './upgrade.policy.js';
 
-@Module({ imports: [AuthModule, ConnectionsModule, RoutingModule], providers: [ImGateway, UpgradePolicy], exports: [UpgradePolicy] })
+@Module({
+  imports: [AuthModule, ConnectionsModule, RoutingModule],
+  providers: [ImGateway, UpgradePolicy],
+  exports: [UpgradePolicy],
+})
 export class GatewayModule {}

@@ -187,18 +187,27 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       switch (frame.event) {
         case 'send':
           if (!isValidUserId(frame.to)) {
-            throw new ProtocolError(ErrorCode.BAD_RECIPIENT, `send: "to" is not a valid user id: ${userIdProblem(frame.to)}`, frame.id);
-          }
-          this.router.sendTracked(connection.user, frame.id, frame.to, frame.body, connection).catch((error: unknown) => {
-            this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
-            connection.sendFrame(
-              encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, 'message not accepted, retry later', frame.id)),
+            throw new ProtocolError(
+              ErrorCode.BAD_RECIPIENT,
+              `send: "to" is not a valid user id: ${userIdProblem(frame.to)}`,
+              frame.id,
             );
-          });
+          }
+          this.router
+            .sendTracked(connection.user, frame.id, frame.to, frame.body, connection)
+            .catch((error: unknown) => {
+              this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
+              connection.sendFrame(
+                encodeError(
+                  new ProtocolError(ErrorCode.STORE_UNAVAILABLE, 'message not accepted, retry later', frame.id),
+                ),
+              );
+            });
           return;
         case 'ack':
           charged = true;
-          if (this.router.acknowledge(connection, frame.ids) === 0) this.rateLimited(connection, now, connection.ackRate);
+          if (this.router.acknowledge(connection, frame.ids) === 0)
+            this.rateLimited(connection, now, connection.ackRate);
           return;
         case 'ping':
           connection.sendFrame(encodePong(Date.now()));
@@ -241,7 +250,9 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     const seconds = ((Date.now() - connection.openedAt) / 1000).toFixed(1);
     // The reason is the peer's text (at most 123 bytes): escaped, so it cannot forge a log line.
     const why = reason.length > 0 ? ` ${forLog(reason.toString())}` : '';
-    this.logger.log(`Disconnected: connection ${connection.id} of user ${forLog(connection.user)} (code ${code}${why}, ${seconds} s)`);
+    this.logger.log(
+      `Disconnected: connection ${connection.id} of user ${forLog(connection.user)} (code ${code}${why}, ${seconds} s)`,
+    );
   }
 
   private closeGracefully(connection: Connection): Promise<void> {

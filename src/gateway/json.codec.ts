@@ -16,7 +16,6 @@ export type ClientFrame =
   | { readonly event: 'ping' }
   | { readonly event: 'refresh'; readonly token: string };
 
-
 const has = Object.prototype.hasOwnProperty;
 
 function bad(message: string, id?: string): ProtocolError {
@@ -41,7 +40,9 @@ export function wellFormedProblem(text: string): string | undefined {
 /** The client id of a frame, if it has a usable one, for error answers. */
 function clientIdOf(data: Record<string, unknown>): string | undefined {
   const id = data.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CLIENT_ID_CHARS && id.isWellFormed() ? id : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CLIENT_ID_CHARS && id.isWellFormed()
+    ? id
+    : undefined;
 }
 
 /**
@@ -99,7 +100,8 @@ function decodeAck(data: Record<string, unknown>): ClientFrame {
     throw new ProtocolError(ErrorCode.TOO_LARGE, `ack: at most ${MAX_ACK_IDS} ids per frame`);
   }
   for (const id of ids) {
-    if (typeof id !== 'string' || id.length > MAX_SERVER_ID_CHARS) throw bad('ack: every id must be a message id string');
+    if (typeof id !== 'string' || id.length > MAX_SERVER_ID_CHARS)
+      throw bad('ack: every id must be a message id string');
   }
   return { event: 'ack', ids: ids as string[] };
 }
@@ -136,9 +138,10 @@ export function encodePong(ts: number): string {
 }
 
 export function encodeError(error: ProtocolError): string {
-  const data = error.id === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, id: error.id };
+  const data =
+    error.id === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, id: error.id };
   return JSON.stringify({ event: 'error', data });
 }
 

@@ -1,5 +1,10 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheck, type HealthCheckResult, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
 import { OfflineMessageService } from '../offline/offline-message.service.js';
 import { GatewayHealthIndicator } from './gateway.health.js';
 
@@ -18,16 +23,14 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: GatewayHealthIndicator,
   ) {
-    this.readiness = [
-      () => this.indicators.offlineStore(),
-      () => this.indicators.accepting(),
-    ];
+    this.readiness = [() => this.indicators.offlineStore(), () => this.indicators.accepting()];
   }
 
   /** 200 once the offline store is open: the gateway can accept and keep messages. */
   @Get()
   check(): { status: 'ok' } {
-    if (!this.offline.isOpen) throw new ServiceUnavailableException({ status: 'unavailable', reason: 'offline store is not open' });
+    if (!this.offline.isOpen)
+      throw new ServiceUnavailableException({ status: 'unavailable', reason: 'offline store is not open' });
     return { status: 'ok' };
   }
 

@@ -29,13 +29,30 @@ describe('forLog', () => {
   });
 
   it('never lets a hazard through raw, and reads back exactly', () => {
-    const hazard = fc.constantFrom('\n', '\r', '\u2028', '\u2029', '\u0085', '\u202e', '\u2067', '\u200b', '\ufeff', '\ud800', '\udc00', '"', '\\');
+    const hazard = fc.constantFrom(
+      '\n',
+      '\r',
+      '\u2028',
+      '\u2029',
+      '\u0085',
+      '\u202e',
+      '\u2067',
+      '\u200b',
+      '\ufeff',
+      '\ud800',
+      '\udc00',
+      '"',
+      '\\',
+    );
     fc.assert(
-      fc.property(fc.string({ unit: fc.oneof(hazard, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) }), (value) => {
-        const logged = forLog(value);
-        expect(logged).not.toMatch(RAW_HAZARD);
-        expect(logged.startsWith('"') ? JSON.parse(logged) : logged).toBe(value);
-      }),
+      fc.property(
+        fc.string({ unit: fc.oneof(hazard, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) }),
+        (value) => {
+          const logged = forLog(value);
+          expect(logged).not.toMatch(RAW_HAZARD);
+          expect(logged.startsWith('"') ? JSON.parse(logged) : logged).toBe(value);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

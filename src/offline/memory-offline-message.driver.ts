@@ -38,7 +38,9 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       this.insert(message);
       this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
     }
-    const dropped = new Set(append.filter((m) => m.clientId !== undefined && refused.includes(m.id)).map((m) => sentKey(m.from, m.clientId!)));
+    const dropped = new Set(
+      append.filter((m) => m.clientId !== undefined && refused.includes(m.id)).map((m) => sentKey(m.from, m.clientId!)),
+    );
     for (const record of sent) {
       const key = sentKey(record.sender, record.clientId);
       if (dropped.has(key)) continue;
@@ -54,7 +56,13 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     return record && record.expiresAt > now ? record : undefined;
   }
 
-  async peek(recipient: string, now: number, limit: number, afterSeq = -1, maxBytes = Infinity): Promise<StoredMessage[]> {
+  async peek(
+    recipient: string,
+    now: number,
+    limit: number,
+    afterSeq = -1,
+    maxBytes = Infinity,
+  ): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
     let bytes = 0;
     for (const message of this.inboxes.get(recipient) ?? []) {
@@ -99,7 +107,10 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
         this.usage.delete(recipient);
       } else {
         this.inboxes.set(recipient, kept);
-        this.usage.set(recipient, { messages: kept.length, bytes: kept.reduce((n, m) => n + Buffer.byteLength(m.body), 0) });
+        this.usage.set(recipient, {
+          messages: kept.length,
+          bytes: kept.reduce((n, m) => n + Buffer.byteLength(m.body), 0),
+        });
       }
     }
     for (const [id, record] of this.sent) if (record.expiresAt <= now) this.sent.delete(id);
@@ -136,11 +147,15 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     if (recipient === undefined) return;
     this.recipientOf.delete(id);
     const inbox = this.inboxes.get(recipient)!;
-    const [gone] = inbox.splice(inbox.findIndex((m) => m.id === id), 1);
+    const [gone] = inbox.splice(
+      inbox.findIndex((m) => m.id === id),
+      1,
+    );
     this.idOfSeq.delete(gone!.seq);
     if (inbox.length === 0) this.inboxes.delete(recipient);
     const usage = this.usage.get(recipient)!;
     if (usage.messages <= 1) this.usage.delete(recipient);
-    else this.usage.set(recipient, { messages: usage.messages - 1, bytes: usage.bytes - Buffer.byteLength(gone!.body) });
+    else
+      this.usage.set(recipient, { messages: usage.messages - 1, bytes: usage.bytes - Buffer.byteLength(gone!.body) });
   }
 }

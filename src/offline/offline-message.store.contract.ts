@@ -13,7 +13,11 @@ function message(seq: number, to = 'bob', overrides: Partial<StoredMessage> = {}
  */
 export function describeOfflineStoreContract(
   name: string,
-  create: () => Promise<{ store: OfflineMessageStore; reopen?: () => Promise<OfflineMessageStore>; cleanup(): Promise<void> }>,
+  create: () => Promise<{
+    store: OfflineMessageStore;
+    reopen?: () => Promise<OfflineMessageStore>;
+    cleanup(): Promise<void>;
+  }>,
 ): void {
   describe(`OfflineMessageStore contract: ${name}`, () => {
     let store: OfflineMessageStore;
@@ -30,7 +34,11 @@ export function describeOfflineStoreContract(
     });
 
     it('returns a recipient’s messages oldest first, and only theirs', async () => {
-      await store.write({ append: [message(3), message(1), message(10, 'carol', { id: 'c10' }), message(2)], remove: [], sent: [] });
+      await store.write({
+        append: [message(3), message(1), message(10, 'carol', { id: 'c10' }), message(2)],
+        remove: [],
+        sent: [],
+      });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
       expect((await store.peek('carol', NOW, 10)).map((m) => m.to)).toEqual(['carol']);
       expect(await store.peek('nobody', NOW, 10)).toEqual([]);
@@ -94,7 +102,12 @@ export function describeOfflineStoreContract(
 
     it('refuses, per recipient, a message past the message quota, and never an old one', async () => {
       const quota = { maxMessages: 2, maxBytes: 1_000_000 };
-      const first = await store.write({ append: [message(1), message(2), message(3), message(4, 'carol', { id: 'c4' })], remove: [], sent: [], quota });
+      const first = await store.write({
+        append: [message(1), message(2), message(3), message(4, 'carol', { id: 'c4' })],
+        remove: [],
+        sent: [],
+        quota,
+      });
       expect(first.refused).toEqual(['m3']);
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2']);
       expect((await store.peek('carol', NOW, 10)).map((m) => m.id)).toEqual(['c4']);
@@ -107,7 +120,11 @@ export function describeOfflineStoreContract(
     it('refuses a message past the byte quota, counting UTF-8 bytes of bodies', async () => {
       const quota = { maxMessages: 100, maxBytes: 10 };
       const result = await store.write({
-        append: [message(1, 'bob', { body: '消息' }), message(2, 'bob', { body: 'abcd', clientId: 'c2' }), message(3, 'bob', { body: 'a' })],
+        append: [
+          message(1, 'bob', { body: '消息' }),
+          message(2, 'bob', { body: 'abcd', clientId: 'c2' }),
+          message(3, 'bob', { body: 'a' }),
+        ],
         remove: [],
         sent: [{ sender: 'alice', clientId: 'c2', status: 'queued', expiresAt: NOW + 10 }],
         quota,
@@ -135,7 +152,11 @@ export function describeOfflineStoreContract(
     });
 
     it('pages by bytes: stops once the bodies reach maxBytes, and always answers one', async () => {
-      await store.write({ append: [1, 2, 3, 4].map((s) => message(s, 'bob', { body: 'x'.repeat(100) })), remove: [], sent: [] });
+      await store.write({
+        append: [1, 2, 3, 4].map((s) => message(s, 'bob', { body: 'x'.repeat(100) })),
+        remove: [],
+        sent: [],
+      });
       expect((await store.peek('bob', NOW, 10, undefined, 150)).map((m) => m.seq)).toEqual([1, 2]);
       expect((await store.peek('bob', NOW, 10, 2, 1)).map((m) => m.seq)).toEqual([3]);
       expect((await store.peek('bob', NOW, 10, undefined, 0)).map((m) => m.seq)).toEqual([1]);
@@ -146,8 +167,17 @@ export function describeOfflineStoreContract(
     });
 
     it('keeps at most maxSentRecords sent records, dropping those that expire first', async () => {
-      const record = (clientId: string, expiresAt: number) => ({ sender: 'alice', clientId, status: 'delivered' as const, expiresAt });
-      await store.write({ append: [], remove: [], sent: [record('a', NOW + 10), record('b', NOW + 20), record('c', NOW + 30)] });
+      const record = (clientId: string, expiresAt: number) => ({
+        sender: 'alice',
+        clientId,
+        status: 'delivered' as const,
+        expiresAt,
+      });
+      await store.write({
+        append: [],
+        remove: [],
+        sent: [record('a', NOW + 10), record('b', NOW + 20), record('c', NOW + 30)],
+      });
       await store.purgeExpired(NOW, 2);
       expect(await store.findSent('alice', 'a', NOW)).toBeUndefined();
       expect(await store.findSent('alice', 'b', NOW)).toBeDefined();

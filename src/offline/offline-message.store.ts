@@ -64,7 +64,13 @@ export abstract class OfflineMessageStore {
    * Up to `limit` unexpired messages of `recipient` with `seq > afterSeq`, oldest first, stopping
    * once their bodies reach `maxBytes` (at least one message is always answered).
    */
-  abstract peek(recipient: string, now: number, limit: number, afterSeq?: number, maxBytes?: number): Promise<StoredMessage[]>;
+  abstract peek(
+    recipient: string,
+    now: number,
+    limit: number,
+    afterSeq?: number,
+    maxBytes?: number,
+  ): Promise<StoredMessage[]>;
   /** How many unexpired messages wait for `recipient` (reads the inbox: for tests and tools, not per message). */
   abstract count(recipient: string, now: number): Promise<number>;
   /** The unexpired sent record of (sender, clientId), if any. */

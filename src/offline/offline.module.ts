@@ -6,7 +6,11 @@ import { createOfflineStore } from './offline-store.factory.js';
 
 @Module({
   providers: [
-    { provide: OfflineMessageStore, useFactory: (config: AppConfig) => createOfflineStore(config.offline), inject: [AppConfig] },
+    {
+      provide: OfflineMessageStore,
+      useFactory: (config: AppConfig) => createOfflineStore(config.offline),
+      inject: [AppConfig],
+    },
     OfflineMessageService,
   ],
   exports: [OfflineMessageService],

@@ -96,11 +96,22 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return this.opened().writer!.probe();
   }
 
-  async peek(recipient: string, now: number, limit: number, afterSeq = -1, maxBytes = Infinity): Promise<StoredMessage[]> {
+  async peek(
+    recipient: string,
+    now: number,
+    limit: number,
+    afterSeq = -1,
+    maxBytes = Infinity,
+  ): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
     let bytes = 0;
     // Stepping the cursor (instead of `all`) stops reading as soon as the byte budget is spent.
-    for (const row of this.opened().statements!.peek.iterate(recipient, afterSeq, now, limit) as IterableIterator<Row>) {
+    for (const row of this.opened().statements!.peek.iterate(
+      recipient,
+      afterSeq,
+      now,
+      limit,
+    ) as IterableIterator<Row>) {
       out.push(toMessage(row));
       bytes += Buffer.byteLength(row.body);
       if (bytes >= maxBytes) break;
@@ -124,7 +135,9 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
-    const row = this.opened().statements!.findSent.get(sender, clientId, now) as { delivered: number; expires_at: number } | undefined;
+    const row = this.opened().statements!.findSent.get(sender, clientId, now) as
+      | { delivered: number; expires_at: number }
+      | undefined;
     if (!row) return undefined;
     return { sender, clientId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
   }
@@ -151,9 +164,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   private prepare(db: Database.Database) {
     return {
-      peek: db.prepare(
-        `SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
-      ),
+      peek: db.prepare(`SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),

@@ -35,12 +35,26 @@ describe('SQLite inbox file from the previous version', () => {
     await store.open();
     try {
       expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2']);
-      expect(await store.findSent('alice', 'c1', NOW)).toEqual({ sender: 'alice', clientId: 'c1', status: 'delivered', expiresAt: NOW + 60_000 });
+      expect(await store.findSent('alice', 'c1', NOW)).toEqual({
+        sender: 'alice',
+        clientId: 'c1',
+        status: 'delivered',
+        expiresAt: NOW + 60_000,
+      });
       const message = { id: 'm3', seq: 3, from: 'alice', to: 'bob', body: 'x', ts: NOW, expiresAt: NOW + 60_000 };
       // bob holds 2 messages and 8 bytes already.
-      expect((await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 2, maxBytes: 100 } })).refused).toEqual(['m3']);
-      expect((await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 3, maxBytes: 8 } })).refused).toEqual(['m3']);
-      expect((await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 3, maxBytes: 9 } })).refused).toEqual([]);
+      expect(
+        (await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 2, maxBytes: 100 } }))
+          .refused,
+      ).toEqual(['m3']);
+      expect(
+        (await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 3, maxBytes: 8 } }))
+          .refused,
+      ).toEqual(['m3']);
+      expect(
+        (await store.write({ append: [message], remove: [], sent: [], quota: { maxMessages: 3, maxBytes: 9 } }))
+          .refused,
+      ).toEqual([]);
     } finally {
       await store.close();
     }

@@ -97,7 +97,11 @@ parentPort.on('message', (job) => {
 });
 `;
 
-type Job = { kind: 'write'; batch: InboxWrite } | { kind: 'purge'; now: number; maxSentRecords: number } | { kind: 'probe' } | { kind: 'close' };
+type Job =
+  | { kind: 'write'; batch: InboxWrite }
+  | { kind: 'purge'; now: number; maxSentRecords: number }
+  | { kind: 'probe' }
+  | { kind: 'close' };
 
 interface Reply {
   id: number;

@@ -32,7 +32,10 @@ class StubSocket implements SocketLike {
   }
   /** Parsed JSON frames of one event. */
   events(event: string): Array<Record<string, unknown>> {
-    return this.frames.map((f) => JSON.parse(f)).filter((f) => f.event === event).map((f) => f.data);
+    return this.frames
+      .map((f) => JSON.parse(f))
+      .filter((f) => f.event === event)
+      .map((f) => f.data);
   }
 }
 
@@ -41,7 +44,11 @@ const settle = async () => {
 };
 
 function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
-  const config = { ws: { sessionPolicy }, offline: { ttlSeconds: 60 }, limits: { inboxMaxMessages: 1_000 } } as unknown as AppConfig;
+  const config = {
+    ws: { sessionPolicy },
+    offline: { ttlSeconds: 60 },
+    limits: { inboxMaxMessages: 1_000 },
+  } as unknown as AppConfig;
   const metrics = new GatewayMetrics();
   const offline = new OfflineMessageService(new MemoryOfflineMessageDriver(), metrics, config);
   const pool = new ConnectionPool(config);
@@ -49,7 +56,21 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
-    const connection = new Connection(socket, user, protocol, codec, { window, windowBytes: 1 << 29, slowConsumerBytes: 1 << 30, backlogMessages: 8 * window, ratePerSecond: 1e9, rateBurst: 1e9 }, router);
+    const connection = new Connection(
+      socket,
+      user,
+      protocol,
+      codec,
+      {
+        window,
+        windowBytes: 1 << 29,
+        slowConsumerBytes: 1 << 30,
+        backlogMessages: 8 * window,
+        ratePerSecond: 1e9,
+        rateBurst: 1e9,
+      },
+      router,
+    );
     router.attach(connection);
     return { socket, connection };
   };

@@ -26,7 +26,8 @@ export async function watchDuring(httpUrl: string, pid: number, done: Promise<un
   await done.catch(() => undefined);
   const peak = rss.stop();
   const { count, maxMs, p95Ms, statuses } = await live.stop();
-  if ([...statuses].some((status) => status !== 200)) throw new Error(`/health/live answered ${[...statuses].join(', ')}`);
+  if ([...statuses].some((status) => status !== 200))
+    throw new Error(`/health/live answered ${[...statuses].join(', ')}`);
   return { maxRssMiB: peak / 2 ** 20, maxLiveMs: maxMs, p95LiveMs: p95Ms, probes: count };
 }
 
@@ -58,6 +59,7 @@ export async function floodRaw(client: WebSocket, chunk: Buffer, stopped: () => 
   client.on('error', () => undefined);
   while (!stopped() && tcp.writable) {
     // `once` rejects on an 'error' event: a reset ends the flood like a close does.
-    if (!tcp.write(chunk)) await Promise.race([once(tcp, 'drain'), once(tcp, 'close'), attackFor(50)]).catch(() => undefined);
+    if (!tcp.write(chunk))
+      await Promise.race([once(tcp, 'drain'), once(tcp, 'close'), attackFor(50)]).catch(() => undefined);
   }
 }

@@ -10,7 +10,9 @@ export class FrameFlood {
 
   /** Resolves once every connection is open and sending. */
   static async start(wsUrl: string, connections: number): Promise<FrameFlood> {
-    const child = spawn(process.execPath, [SCRIPT, wsUrl, String(connections)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [SCRIPT, wsUrl, String(connections)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const flood = new FrameFlood(child);
     const started = new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('flooding') && resolve());

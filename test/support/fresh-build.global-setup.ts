@@ -19,7 +19,8 @@ function sources(dir: string): string[] {
  * would test yesterday's gateway and pass, so the e2e run stops here with what to do instead.
  */
 export default function setup(): void {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm run test:e2e builds first)');
+  if (!existsSync(MAIN))
+    throw new Error('dist/main.js is missing: run `npm run build` (npm run test:e2e builds first)');
   const built = statSync(MAIN).mtimeMs;
   const newer = sources(join(ROOT, 'src')).find((file) => statSync(file).mtimeMs > built);
   if (newer !== undefined) {

@@ -30,7 +30,14 @@ const UNLIMITED_RATE = { RATE_LIMIT_PER_SECOND: '1000000000', RATE_LIMIT_BURST: 
 
 /** Starts the gateway in this process on an ephemeral loopback port. */
 export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({ LOG_LEVEL: 'warn', OFFLINE_STORE: 'memory', ...UNLIMITED_RATE, ...env, PORT: '0', HOST: '127.0.0.1' });
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    OFFLINE_STORE: 'memory',
+    ...UNLIMITED_RATE,
+    ...env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+  });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

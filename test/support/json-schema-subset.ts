@@ -49,7 +49,8 @@ export class SchemaChecker {
     const s = schema as Schema;
     if (typeof s.$ref === 'string') return this.problems(this.resolve(s.$ref), value, path);
     for (const key of Object.keys(s)) {
-      if (!ASSERTIONS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`${path}: schema keyword "${key}" is not supported by the checker`);
+      if (!ASSERTIONS.has(key) && !ANNOTATIONS.has(key))
+        throw new Error(`${path}: schema keyword "${key}" is not supported by the checker`);
     }
     const out: string[] = [];
     if (s.type !== undefined) {
@@ -63,7 +64,8 @@ export class SchemaChecker {
     if (typeof value === 'string') this.checkString(s, value, path, out);
     if (typeof value === 'number') this.checkNumber(s, value, path, out);
     if (Array.isArray(value)) this.checkArray(s, value, path, out);
-    else if (typeof value === 'object' && value !== null) this.checkObject(s, value as Record<string, unknown>, path, out);
+    else if (typeof value === 'object' && value !== null)
+      this.checkObject(s, value as Record<string, unknown>, path, out);
     return out;
   }
 
@@ -89,7 +91,8 @@ export class SchemaChecker {
   }
 
   private checkArray(s: Schema, value: unknown[], path: string, out: string[]): void {
-    if (typeof s.minItems === 'number' && value.length < s.minItems) out.push(`${path}: fewer than ${s.minItems} items`);
+    if (typeof s.minItems === 'number' && value.length < s.minItems)
+      out.push(`${path}: fewer than ${s.minItems} items`);
     if (typeof s.maxItems === 'number' && value.length > s.maxItems) out.push(`${path}: more than ${s.maxItems} items`);
     if (s.items !== undefined) value.forEach((item, i) => out.push(...this.problems(s.items, item, `${path}[${i}]`)));
   }
@@ -113,7 +116,8 @@ export function resolvePointer(document: unknown, ref: string): unknown {
   let node = document;
   for (const raw of ref.slice(2).split('/')) {
     const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) throw new Error(`unresolvable reference ${ref}`);
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key))
+      throw new Error(`unresolvable reference ${ref}`);
     node = (node as Record<string, unknown>)[key];
   }
   return node;

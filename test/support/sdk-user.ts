@@ -125,7 +125,10 @@ export async function until(done: () => boolean, what: string, timeoutMs = WAIT_
 }
 
 /** `pending` if `promise` has not settled within `ms`, otherwise how it settled. */
-export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<'pending' | 'resolved' | 'rejected'> {
+export async function settledWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<'pending' | 'resolved' | 'rejected'> {
   const outcome = promise.then(
     () => 'resolved' as const,
     () => 'rejected' as const,

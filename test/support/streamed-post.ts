@@ -107,7 +107,9 @@ export async function streamedPost(url: string, options: StreamedPostOptions): P
     else await new Promise(setImmediate);
   };
   const sendBody = async (chunk: Buffer): Promise<void> => {
-    await send(chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);
+    await send(
+      chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk,
+    );
     written += chunk.length;
   };
   const stopWriting = (): boolean => socket.destroyed || (answer !== undefined && !options.keepWritingAfterAnswer);
@@ -134,5 +136,12 @@ export async function streamedPost(url: string, options: StreamedPostOptions): P
   await Promise.race([answered, closed]);
   socket.destroy();
   await closed;
-  return { status: answer?.status, headers: answer?.headers ?? {}, body: answer?.body ?? '', msToAnswer, bytesWritten: written, bodySent };
+  return {
+    status: answer?.status,
+    headers: answer?.headers ?? {},
+    body: answer?.body ?? '',
+    msToAnswer,
+    bytesWritten: written,
+    bodySent,
+  };
 }

@@ -29,7 +29,10 @@ export class TestClient {
     );
   }
 
-  static open(url: string, options: WebSocket.ClientOptions & { protocols?: string | string[] } = {}): Promise<TestClient> {
+  static open(
+    url: string,
+    options: WebSocket.ClientOptions & { protocols?: string | string[] } = {},
+  ): Promise<TestClient> {
     const { protocols, ...rest } = options;
     const socket = new WebSocket(url, protocols, rest);
     const client = new TestClient(socket);
@@ -53,7 +56,11 @@ export class TestClient {
 
   /** Waits until `count` frames in total have arrived; answers all received so far. */
   async waitFor(count: number, timeoutMs = WAIT_MS): Promise<string[]> {
-    await withTimeout(this.until(() => this.received.length >= count), `${count} frames`, timeoutMs);
+    await withTimeout(
+      this.until(() => this.received.length >= count),
+      `${count} frames`,
+      timeoutMs,
+    );
     return this.received;
   }
 

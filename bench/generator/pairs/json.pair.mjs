@@ -5,12 +5,7 @@ import { connect } from '../client-connection.mjs';
 import { messageBody, messageId, nowMicros, parseMessageId } from '../message-body.mjs';
 import { SequenceChecker } from '../sequence-checker.mjs';
 import { TextFrameBatch } from '../text-frame-batch.mjs';
-import {
-  JSON_EVENTS,
-  JSON_SUBPROTOCOL,
-  KEPT_SERVER_ERROR_SAMPLES,
-  STATUS_DELIVERED,
-} from '../../bench.constants.mjs';
+import { JSON_EVENTS, JSON_SUBPROTOCOL, KEPT_SERVER_ERROR_SAMPLES, STATUS_DELIVERED } from '../../bench.constants.mjs';
 
 export class JsonPair {
   sent = 0;
