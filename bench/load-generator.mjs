@@ -103,6 +103,6 @@ function run() {
 }
 
 const result = await run();
-process.stdout.write(JSON.stringify({ workload, protocol, ...result }) + '\n');
+process.stdout.write(`${JSON.stringify({ workload, protocol, ...result })}\n`);
 // Sockets were terminated; exit now rather than wait for their close handshakes to time out.
 process.exit(0);

@@ -36,7 +36,10 @@ export function startReferenceServer({ port = 0, host = '127.0.0.1', path = DEFA
 
   function onConnection(ws, user) {
     let sockets = live.get(user);
-    if (!sockets) live.set(user, (sockets = new Set()));
+    if (!sockets) {
+      sockets = new Set();
+      live.set(user, sockets);
+    }
     sockets.add(ws);
 
     const pending = inbox.get(user);

@@ -36,6 +36,7 @@ export interface ImCloseInfo {
 export interface ImClientEventMap {
   message: ImMessage;
   receipt: ImReceipt;
+  // biome-ignore lint/suspicious/noConfusingVoidType: 'open' carries no payload, so its listeners take no argument.
   open: void;
   close: ImCloseInfo;
   error: ImClientError;

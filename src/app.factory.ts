@@ -59,7 +59,10 @@ class AbortedRequestFilter extends BaseExceptionFilter {
     const request = http.getRequest<Partial<AbortableRequest>>();
     const aborted =
       (exception as NodeJS.ErrnoException | undefined)?.code === ABORTED_CODE && request.raw?.complete === false;
-    if (!aborted) return super.catch(exception, host);
+    if (!aborted) {
+      super.catch(exception, host);
+      return;
+    }
     // The path only: a query string may carry a token.
     this.logger.debug(`${request.method} ${request.raw!.url?.split('?')[0]}: request body aborted by the client`);
     this.applicationRef!.end(http.getResponse());

@@ -9,6 +9,7 @@ const TOKEN = 'admin-token-for-the-e2e-suite';
 interface Answer {
   readonly status: number;
   readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads the JSON body's fields it expects.
   readonly body: any;
 }
 

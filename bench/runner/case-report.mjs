@@ -25,7 +25,8 @@ export function buildCaseReport(benchCase, results, errors, sides) {
       const name = `${side} ${measurement.protocol} ${measurement.workload}`;
       for (const message of errors.get(key) ?? []) runErrors.push(`${name}: ${message}`);
       (results.get(key) ?? []).forEach((result, round) => {
-        (perRound[round] ??= {})[measurement.workload] = result;
+        perRound[round] ??= {};
+        perRound[round][measurement.workload] = result;
         const verdict = judgeCorrectness(result);
         failures.push(...verdict.failures.map((line) => `${name}: ${line}`));
         notices.push(...verdict.notices.map((line) => `${name}: ${line}`));

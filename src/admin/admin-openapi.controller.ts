@@ -23,6 +23,7 @@ export class AdminOpenApiController {
   /** Built on first request, once every module is loaded; the routes never change afterwards. */
   @Get('openapi.json')
   openApi(): OpenAPIObject {
-    return (this.document ??= createAdminDocument(this.modules, this.adapterHost.httpAdapter));
+    this.document ??= createAdminDocument(this.modules, this.adapterHost.httpAdapter);
+    return this.document;
   }
 }

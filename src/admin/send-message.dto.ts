@@ -17,12 +17,9 @@ export const sendMessageSchema = z
   .strictObject({
     from: userIdSchema.optional().meta({ description: `Sender, a user id; defaults to "${SYSTEM_SENDER}"` }),
     to: userIdSchema,
-    body: z
-      .string()
-      .superRefine(wellFormed)
-      .meta({
-        description: 'Message text, well-formed UTF-16 (no lone surrogates), at most MAX_PAYLOAD_BYTES bytes of UTF-8',
-      }),
+    body: z.string().superRefine(wellFormed).meta({
+      description: 'Message text, well-formed UTF-16 (no lone surrogates), at most MAX_PAYLOAD_BYTES bytes of UTF-8',
+    }),
     id: z
       .string()
       .min(1)

@@ -103,7 +103,10 @@ export class JwtAuthenticator extends Authenticator {
           const alg = header.alg;
           if (!PUBLIC_KEY_ALGORITHMS.includes(alg)) throw new errors.JOSEAlgNotAllowed('algorithm not allowed');
           let key = imported.get(alg);
-          if (!key) imported.set(alg, (key = importSPKI(source.pem, alg)));
+          if (!key) {
+            key = importSPKI(source.pem, alg);
+            imported.set(alg, key);
+          }
           return key;
         };
       }

@@ -27,7 +27,10 @@ export class ConnectionPool {
       for (const old of replaced) this.all.delete(old);
       mine.clear();
     }
-    if (!mine) this.byUser.set(connection.user, (mine = new Set()));
+    if (!mine) {
+      mine = new Set();
+      this.byUser.set(connection.user, mine);
+    }
     mine.add(connection);
     this.all.add(connection);
     return replaced;

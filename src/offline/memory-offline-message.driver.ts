@@ -136,7 +136,10 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     this.recipientOf.set(message.id, message.to);
     this.idOfSeq.set(message.seq, message.id);
     let inbox = this.inboxes.get(message.to);
-    if (!inbox) this.inboxes.set(message.to, (inbox = []));
+    if (!inbox) {
+      inbox = [];
+      this.inboxes.set(message.to, inbox);
+    }
     let i = inbox.length;
     while (i > 0 && inbox[i - 1]!.seq > message.seq) i--;
     inbox.splice(i, 0, message);

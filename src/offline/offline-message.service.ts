@@ -32,7 +32,10 @@ interface PendingWrite {
 function pendingWrite(): PendingWrite {
   let resolve!: () => void;
   let reject!: (error: unknown) => void;
-  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   // A plain-text sender has nobody to tell; the failure is logged where the batch is written.
   done.catch(() => undefined);
   return { append: [], remove: [], sent: [], refused: new Set(), done, resolve, reject };

@@ -15,7 +15,10 @@ class StubSocket implements SocketLike {
   readonly frames: string[] = [];
   closedWith?: { code?: number; reason?: string };
   send(data: string, cb?: (error?: Error) => void): void {
-    if (this.readyState !== 1) return cb?.(new Error('not open'));
+    if (this.readyState !== 1) {
+      cb?.(new Error('not open'));
+      return;
+    }
     this.frames.push(data);
     if (cb) queueMicrotask(() => cb());
   }

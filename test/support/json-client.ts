@@ -2,6 +2,7 @@ import { TestClient } from './ws-client.js';
 
 export interface Frame {
   readonly event: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a frame's fields depend on its event; tests read the ones they expect.
   readonly data: Record<string, any>;
 }
 

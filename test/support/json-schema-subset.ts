@@ -94,7 +94,9 @@ export class SchemaChecker {
     if (typeof s.minItems === 'number' && value.length < s.minItems)
       out.push(`${path}: fewer than ${s.minItems} items`);
     if (typeof s.maxItems === 'number' && value.length > s.maxItems) out.push(`${path}: more than ${s.maxItems} items`);
-    if (s.items !== undefined) value.forEach((item, i) => out.push(...this.problems(s.items, item, `${path}[${i}]`)));
+    if (s.items !== undefined) {
+      for (const [i, item] of value.entries()) out.push(...this.problems(s.items, item, `${path}[${i}]`));
+    }
   }
 
   private checkObject(s: Schema, value: Record<string, unknown>, path: string, out: string[]): void {

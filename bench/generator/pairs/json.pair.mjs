@@ -53,7 +53,7 @@ export class JsonPair {
     const batch = this.batch;
     for (let i = 0; i < count; i++) {
       const id = messageId(this.index, this.sent++, nowMicros());
-      batch.add(this.framePrefix + id + '","body":"' + messageBody(id) + '"}}');
+      batch.add(`${this.framePrefix}${id}","body":"${messageBody(id)}"}}`);
     }
     batch.send();
   }

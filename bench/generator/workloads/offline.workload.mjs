@@ -62,7 +62,7 @@ async function runRound({ url, server, users, perUser, durabilityProbe, tag }) {
     },
   });
   const senders = await connectMany(users, users, (i) => connect(url, `${tag}-s${i}`));
-  const probeFrame = routingProbeUser + PLAIN_TEXT_SEPARATOR + 'probe';
+  const probeFrame = `${routingProbeUser}${PLAIN_TEXT_SEPARATOR}probe`;
   const backlogs = senders.map((ws, i) => buildBacklog(ws, `${tag}-r${i}`, i, perUser, probeFrame));
 
   const storeStart = sample(server);
