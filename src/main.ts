@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory.js';
@@ -45,17 +46,49 @@ function onTerminate(
     sleep(config.shutdown.drainMs)
       .then(() => app.close())
       .then(
-        () => process.exit(0),
+        () => {
+          logger.log('im-gateway stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
           logger.error(`Shutdown failed: ${String(error)}`);
+          logger.error('im-gateway stopped, with the error above');
           process.exit(1);
         },
       );
   };
 }
 
+/** Why the listening socket could not be had, in one line that says what to do; undefined for other errors. */
+function listenProblem(error: unknown, host: string, port: number): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `PORT=${port} is already in use on ${host} (another im-gateway, or another program): stop it, or set PORT to a free port`;
+  }
+  if (code === 'EACCES') {
+    return `PORT=${port} on ${host} is not allowed for this user (ports below 1024 need privileges): set PORT to 1024 or above`;
+  }
+  if (code === 'EADDRNOTAVAIL')
+    return `HOST=${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0`;
+  return undefined;
+}
+
+/**
+ * Takes the port for a moment and lets it go, so that a port already in use is one clear line
+ * before anything starts, not Nest's "successfully started" followed by EADDRINUSE.
+ */
+function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 async function bootstrap(): Promise<void> {
   const config = configOrExit();
+  await checkPortFree(config.http.host, config.http.port);
   const app = await createApp(config);
   const logger = new Logger('Main');
   const watchdog = startShutdownWatchdog(
@@ -84,6 +117,8 @@ function logStartup(config: AppConfig, logger: Logger): void {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`im-gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const { host, port } = configOrExit().http;
+  const reason = listenProblem(error, host, port) ?? (error instanceof Error ? error.message : String(error));
+  process.stderr.write(`im-gateway failed to start: ${reason}\n`);
   process.exit(1);
 });

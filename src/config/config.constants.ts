@@ -53,6 +53,11 @@ export const SLOW_CONSUMER_PAYLOADS = 4;
 export const DEFAULT_JWT_CLOCK_SKEW_SECONDS = 30;
 /** Long enough for a load balancer to notice /health/ready is 503 and stop sending new clients. */
 export const DEFAULT_SHUTDOWN_DRAIN_MS = 5_000;
+/**
+ * Outside production nothing balances load in front of the gateway: Ctrl+C, or a dev-loop restart,
+ * stops it at once.
+ */
+export const DEFAULT_DEV_SHUTDOWN_DRAIN_MS = 0;
 
 export const AUTH_MODES = ['query', 'jwt'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;

@@ -9,7 +9,6 @@ import {
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_CLOSE_AFTER_SECONDS,
   DEFAULT_RATE_LIMIT_PER_SECOND,
-  DEFAULT_SHUTDOWN_DRAIN_MS,
   LOG_FORMATS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HOST,
@@ -124,7 +123,8 @@ export const envSchema = z.object({
   /** Default derived from MAX_PAYLOAD_BYTES in `loadConfig`. */
   SLOW_CONSUMER_BYTES: optionalInteger(1_024, 1_073_741_824),
   ADMIN_TOKEN: z.string().min(16, { message: 'a token of at least 16 characters' }).optional(),
-  SHUTDOWN_DRAIN_MS: integer(0, 60_000, DEFAULT_SHUTDOWN_DRAIN_MS),
+  /** Default depends on NODE_ENV, in `loadConfig`. */
+  SHUTDOWN_DRAIN_MS: optionalInteger(0, 60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -22,6 +22,21 @@ describe('loadConfig: limits that fit together', () => {
   });
 });
 
+describe('loadConfig: defaults that depend on NODE_ENV', () => {
+  const production = { NODE_ENV: 'production', ALLOWED_ORIGINS: '*', AUTH_MODE: 'query', ALLOW_INSECURE_AUTH: 'true' };
+
+  it('drains for 5 s in production, where a load balancer must see /health/ready turn 503, and not at all elsewhere', () => {
+    expect(loadConfig(production).shutdown.drainMs).toBe(5_000);
+    expect(loadConfig({}).shutdown.drainMs).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'development' }).shutdown.drainMs).toBe(0);
+  });
+
+  it('takes SHUTDOWN_DRAIN_MS as set, in either', () => {
+    expect(loadConfig({ ...production, SHUTDOWN_DRAIN_MS: '0' }).shutdown.drainMs).toBe(0);
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: '2500' }).shutdown.drainMs).toBe(2_500);
+  });
+});
+
 describe('loadConfig: errors that help without leaking secrets', () => {
   const problemsOf = (env: Record<string, string>): readonly string[] => {
     try {

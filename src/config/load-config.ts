@@ -1,5 +1,10 @@
 import type { AppConfig, JwtKeySource } from './app-config.js';
-import { DEFAULT_SLOW_CONSUMER_BYTES, SLOW_CONSUMER_PAYLOADS } from './config.constants.js';
+import {
+  DEFAULT_DEV_SHUTDOWN_DRAIN_MS,
+  DEFAULT_SHUTDOWN_DRAIN_MS,
+  DEFAULT_SLOW_CONSUMER_BYTES,
+  SLOW_CONSUMER_PAYLOADS,
+} from './config.constants.js';
 import { type Env, envSchema } from './env.schema.js';
 
 /**
@@ -111,7 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       slowConsumerBytes: slowConsumerBytes!,
     },
     admin: { token: e.ADMIN_TOKEN },
-    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
+    shutdown: {
+      drainMs: e.SHUTDOWN_DRAIN_MS ?? (production ? DEFAULT_SHUTDOWN_DRAIN_MS : DEFAULT_DEV_SHUTDOWN_DRAIN_MS),
+    },
   };
 }
 
