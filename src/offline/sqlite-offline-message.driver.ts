@@ -55,6 +55,24 @@ function writable(path: string): boolean {
 }
 
 /**
+ * `mkdir -p`, one level at a time. Node's recursive mkdir never returns where the kernel answers
+ * ENOENT under a parent that exists (a path under /proc); this fails with that answer instead.
+ */
+function makeDirectory(path: string): void {
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) return;
+    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR' });
+  }
+  const parent = dirname(path);
+  if (parent !== path) makeDirectory(parent);
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/**
  * Inboxes in an embedded SQLite file (WAL). Writes go to a writer thread (`SqliteWriter`), reads
  * are served here from a second connection that sees every committed write. `synchronous=full`
  * (default) makes every committed write survive power loss; `normal` survives a process crash
@@ -75,7 +93,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   async open(): Promise<void> {
     let db: Database.Database;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      makeDirectory(dirname(this.path));
       db = new Database(this.path);
       db.pragma('journal_mode = WAL');
     } catch (error) {
