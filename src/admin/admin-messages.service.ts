@@ -8,15 +8,14 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
-import type { SendFailure } from '../connections/outbound-codec.js';
+import type { SendFailure } from '../messages/send-listener.js';
+import { STORE_UNAVAILABLE_TEXT } from '../messages/error-code.js';
 import { forLog } from '../logging/log-escape.js';
 import { messageIdFor } from '../routing/message-id.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { SEND_WAIT_MS, SYSTEM_SENDER } from './admin.constants.js';
 import { SendConfirmation } from './send-confirmation.js';
 import type { SendMessageDto, SendResult } from './send-message.dto.js';
-
-const STORE_UNAVAILABLE = 'offline store unavailable: nothing was stored, retry later';
 
 /**
  * The HTTP answer to a refused send. A full inbox is the recipient's state, not a fault of the
@@ -27,7 +26,7 @@ function refusal(failure: SendFailure, reason: string): HttpException {
     case 'INBOX_FULL':
       return new ConflictException(reason);
     case 'STORE_UNAVAILABLE':
-      return new ServiceUnavailableException(STORE_UNAVAILABLE);
+      return new ServiceUnavailableException(STORE_UNAVAILABLE_TEXT);
     default:
       throw new Error(`unknown send failure ${String(failure satisfies never)}`);
   }
@@ -60,7 +59,7 @@ export class AdminMessagesService {
       await this.router.sendTracked(from, id, to, body, confirmation);
     } catch (error) {
       this.logger.warn(`Admin send from ${forLog(from)} to ${forLog(to)} failed: ${String(error)}`);
-      throw new ServiceUnavailableException(STORE_UNAVAILABLE);
+      throw new ServiceUnavailableException(STORE_UNAVAILABLE_TEXT);
     }
     const outcome = await confirmation.wait(SEND_WAIT_MS);
     if (outcome?.ok === false) throw refusal(outcome.failure, outcome.reason);

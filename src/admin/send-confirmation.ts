@@ -1,4 +1,4 @@
-import type { DeliveryStatus, SendFailure, SendListener } from '../connections/outbound-codec.js';
+import type { DeliveryStatus, SendFailure, SendListener } from '../messages/send-listener.js';
 
 /** What became of a send: confirmed (`queued` or `delivered`), or refused by the inbox. */
 export type SendOutcome =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonOutbound } from '../gateway/json.codec.js';
-import type { ImMessage } from '../routing/im-message.js';
+import type { ImMessage } from '../messages/im-message.js';
 import { Connection, type ConnectionLimits, heldBytes, type SocketLike } from './connection.js';
 
 class StubSocket implements SocketLike {

@@ -1,5 +1,6 @@
-import type { ImMessage } from '../routing/im-message.js';
-import type { DeliveryStatus, OutboundCodec, SendFailure, SendListener } from './outbound-codec.js';
+import type { ImMessage } from '../messages/im-message.js';
+import type { OutboundCodec } from './outbound-codec.js';
+import type { DeliveryStatus, SendFailure, SendListener } from '../messages/send-listener.js';
 import { CloseCode } from './close-code.js';
 import { TokenBucket } from './token-bucket.js';
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeJsonFrame, encodeMessage, tooLarge } from './json.codec.js';
 import { decodePlainText } from './plain-text.codec.js';
-import { ErrorCode, ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
+import { ErrorCode } from '../messages/error-code.js';
 
 const CODES = new Set<string>(Object.values(ErrorCode));
 

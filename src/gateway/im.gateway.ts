@@ -16,7 +16,8 @@ import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MessageRouter } from '../routing/message-router.service.js';
 import { decodeJsonFrame, encodeError, encodePong, jsonOutbound, tooLarge } from './json.codec.js';
 import { decodePlainText, plainTextOutbound } from './plain-text.codec.js';
-import { ErrorCode, ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
+import { ErrorCode, STORE_UNAVAILABLE_TEXT } from '../messages/error-code.js';
 import { UpgradePolicy } from './upgrade.policy.js';
 import { upgradeIdentityOf } from './upgrade-identity.js';
 
@@ -198,9 +199,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
             .catch((error: unknown) => {
               this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
               connection.sendFrame(
-                encodeError(
-                  new ProtocolError(ErrorCode.STORE_UNAVAILABLE, 'message not accepted, retry later', frame.id),
-                ),
+                encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, STORE_UNAVAILABLE_TEXT, frame.id)),
               );
             });
           return;

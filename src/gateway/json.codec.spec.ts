@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJsonFrame, tooLarge, wellFormedProblem } from './json.codec.js';
-import { ErrorCode, ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
+import { ErrorCode } from '../messages/error-code.js';
 
 /** What `decodeJsonFrame` throws for `data` in a `send`, as the client would read it. */
 function refusal(data: Record<string, unknown>): Pick<ProtocolError, 'code' | 'message' | 'id'> {

@@ -1,7 +1,9 @@
 /// <reference lib="es2024.string" />
-import type { DeliveryStatus, OutboundCodec, SendFailure } from '../connections/outbound-codec.js';
-import type { ImMessage } from '../routing/im-message.js';
-import { ErrorCode, ProtocolError } from './protocol-error.js';
+import type { OutboundCodec } from '../connections/outbound-codec.js';
+import type { DeliveryStatus, SendFailure } from '../messages/send-listener.js';
+import type { ImMessage } from '../messages/im-message.js';
+import { ProtocolError } from './protocol-error.js';
+import { ErrorCode } from '../messages/error-code.js';
 
 /** Client message ids are the sender's own keys for idempotent resends; 64 fits a UUID with a prefix. */
 export const MAX_CLIENT_ID_CHARS = 64;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
-import type { ImMessage } from '../routing/im-message.js';
+import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
 import { type InboxQuota, OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
 

@@ -1,4 +1,4 @@
-import type { ImMessage } from '../routing/im-message.js';
+import type { ImMessage } from '../messages/im-message.js';
 
 /** A message at rest in an inbox, with the time after which it must never be delivered. */
 export interface StoredMessage extends ImMessage {

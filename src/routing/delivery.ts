@@ -1,5 +1,5 @@
-import type { SendListener } from '../connections/outbound-codec.js';
-import type { ImMessage } from './im-message.js';
+import type { SendListener } from '../messages/send-listener.js';
+import type { ImMessage } from '../messages/im-message.js';
 
 /** A message some connections hold and none has settled yet (or just settled). */
 export interface Delivery {

@@ -2,11 +2,12 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection, WriteListener } from '../connections/connection.js';
-import type { SendListener } from '../connections/outbound-codec.js';
+import type { SendListener } from '../messages/send-listener.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { InboxFullError, OfflineMessageService } from '../offline/offline-message.service.js';
 import type { Delivery } from './delivery.js';
-import type { ImMessage } from './im-message.js';
+import { STORE_UNAVAILABLE_TEXT } from '../messages/error-code.js';
+import type { ImMessage } from '../messages/im-message.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
 
@@ -184,7 +185,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
         },
         (error: unknown) => {
           const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
-          const reason = error instanceof InboxFullError ? error.message : 'offline store unavailable, retry later';
+          const reason = error instanceof InboxFullError ? error.message : STORE_UNAVAILABLE_TEXT;
           for (const listener of listeners) listener.fail(clientId!, failure, reason);
         },
       )
