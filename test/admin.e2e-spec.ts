@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OfflineMessageStore } from '../src/offline/offline-message.store.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { ClientSet } from './support/client-set.js';
+import { eventually } from './support/eventually.js';
+import { inboxSize } from './support/inbox-size.js';
 import { TestClient, sleep, withTimeout } from './support/ws-client.js';
 
 const TOKEN = 'admin-token-for-the-e2e-suite';
@@ -145,7 +147,9 @@ describe('admin API', () => {
       expect(res.body).toEqual({ id: 'ping-1', messageId: message.id, status: 'pending' });
 
       await bob.close();
-      await sleep(100);
+      await eventually("the unacked message back in bob's inbox", async () =>
+        expect(await inboxSize(gw, 'bob')).toBe(1),
+      );
       const again = await send({ to: 'bob', body: 'are you there?', id: 'ping-1' });
       expect(again).toMatchObject({ status: 200, body: { id: 'ping-1', messageId: message.id, status: 'queued' } });
       const back = await json('bob');
@@ -162,6 +166,7 @@ describe('admin API', () => {
       const message = await bob.next('message');
       expect(message.id).toBe(first.body.messageId);
       bob.ack(message.id);
+      // A sleep, not a poll: a second stored copy would show up in this time, and nothing else would.
       await sleep(200);
       expect(bob.of('message')).toHaveLength(1);
       expect((await send({ from: 'ops', to: 'bob', body: 'once', id: 'same' })).body).toEqual({
@@ -246,6 +251,7 @@ describe('admin API', () => {
         expect(res.body).toMatchObject({ statusCode: 409, message: expect.stringContaining('full') });
         const bob = await TestClient.open(small.wsUrl('bob'));
         expect(await bob.next()).toBe('first');
+        // A sleep, not a poll: proves the refused message never arrives.
         await sleep(200);
         expect(bob.received).toEqual(['first']);
         await bob.close();

@@ -50,6 +50,7 @@ describe('AUTH_MODE=jwt with an HS256 secret', () => {
     alice.send('bob|for bob');
     expect(await bob.next()).toBe('for bob');
     alice.send('mallory|not for bob');
+    // A sleep, not a poll: proves the message for mallory never reaches bob.
     await sleep(100);
     expect(bob.received).toEqual(['for bob']);
     await alice.close();
@@ -139,6 +140,7 @@ describe('token expiry on an open connection', () => {
   it('keeps a JSON connection that refreshed its token in time', async () => {
     const c = await JsonClient.open(url(await token('frank', { exp: inSeconds(2) })));
     c.emit('refresh', { token: await token('frank', { exp: '1h' }) });
+    // A sleep, not a poll: the first token's expiry must pass to prove it no longer closes the connection.
     await sleep(2_500);
     c.emit('ping', {});
     await c.next('pong');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImMessage, SendStatus } from '../client/index.js';
 import { ChildGateway } from './support/child-gateway.js';
+import { eventually } from './support/eventually.js';
 import { tempDir } from './support/gateway.js';
 import { FAST_RECONNECT, SdkUser, until, type SdkUserOptions } from './support/sdk-user.js';
 import { wallClockFrozenAt, wallClockShiftedBy } from './support/wall-clock.js';
@@ -34,7 +35,10 @@ const LIVE_BEFORE_KILL = 200;
 const MAX_UNCONFIRMED_PER_SENDER = 150;
 /** Upper bound on any phase of the run; the whole test must stay far below CI's two minutes. */
 const PHASE_TIMEOUT_MS = 30_000;
-/** After everything arrived: long enough for a late duplicate or a stray redelivery to show. */
+/**
+ * After everything arrived: long enough for a late duplicate or a stray redelivery to show. A
+ * sleep, not a poll: it proves that nothing more arrives.
+ */
 const QUIET_MS = 500;
 /** A single wait on a child gateway: generous, as a busy CI machine may take seconds to boot one. */
 const CHILD_WAIT_MS = 10_000;
@@ -132,6 +136,7 @@ describe('the delivery promise under kill -9', () => {
           ...CLIENT_OPTIONS,
           handler: (message) => {
             ledger.record(message);
+            // A sleep, not a poll: the app's work takes time; there is no state to wait for.
             return sleep(HANDLER_MS);
           },
         });
@@ -157,6 +162,7 @@ describe('the delivery promise under kill -9', () => {
           sender.client.send(`r${seq % RECEIVERS}`, body, { id: `${sender.user}-${seq}` }),
         );
         if ((seq + 1) % BATCH !== 0) continue;
+        // A sleep, not a poll: it spreads the sends over time, so the kills land mid-stream.
         await sleep(BATCH_PAUSE_MS);
         await until(
           () => sends.pendingOf(sender.user) < MAX_UNCONFIRMED_PER_SENDER,
@@ -277,7 +283,7 @@ describe('the delivery promise under kill -9', () => {
     const bob = new SdkUser(url, 'bob', CLIENT_OPTIONS);
     users.push(bob);
     await bob.connect(CHILD_WAIT_MS);
-    await until(() => bob.handled.length >= 1, 'bob draining his inbox', CHILD_WAIT_MS);
+    await eventually('bob handling both queued messages', () => expect(bob.bodies()).toHaveLength(2), CHILD_WAIT_MS);
     await sleep(QUIET_MS);
     return bob;
   }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { inboxSize } from './support/inbox-size.js';
 import { sleep, TestClient } from './support/ws-client.js';
 
 describe('heartbeat', () => {
@@ -15,7 +17,7 @@ describe('heartbeat', () => {
     expect(closed.code).toBe(1006); // terminated: no close frame from a server that gave up on the link
     const alice = await TestClient.open(gw.wsUrl('alice'));
     alice.send('bob|kept for later');
-    await sleep(50);
+    await eventually("alice's message in bob's inbox", async () => expect(await inboxSize(gw, 'bob')).toBe(1));
     const back = await TestClient.open(gw.wsUrl('bob'));
     expect(await back.next()).toBe('kept for later');
     await back.close();
@@ -24,7 +26,7 @@ describe('heartbeat', () => {
 
   it('keeps a client that answers pings connected indefinitely', async () => {
     const alive = await TestClient.open(gw.wsUrl('carol'));
-    await sleep(1_200); // six heartbeat intervals
+    await sleep(1_200); // a sleep, not a poll: six heartbeat intervals must pass without a termination
     expect(alive.socket.readyState).toBe(alive.socket.OPEN);
     const alice = await TestClient.open(gw.wsUrl('alice'));
     alice.send('carol|still here');

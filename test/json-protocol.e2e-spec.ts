@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
 import { ClientSet } from './support/client-set.js';
-import { expectSilence, sleep } from './support/ws-client.js';
+import { eventually } from './support/eventually.js';
+import { inboxSize } from './support/inbox-size.js';
+import { expectSilence } from './support/ws-client.js';
 
 describe('JSON protocol (im.v1.json)', () => {
   let gw: TestGateway;
@@ -144,7 +146,7 @@ describe('JSON protocol (im.v1.json)', () => {
   it('keeps at most MAX_INFLIGHT_PER_CONNECTION unacked and sends more as acks arrive', async () => {
     const alice = await text('alice');
     for (let i = 0; i < 600; i++) alice.send(`bob|${i}`);
-    await sleep(200);
+    await eventually("600 messages in bob's inbox", async () => expect(await inboxSize(gw, 'bob')).toBe(600));
     const bob = await json('bob');
     const firstWindow = await bob.all('message', 256);
     await expectSilence(bob.raw, 200);

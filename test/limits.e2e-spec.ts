@@ -1,7 +1,10 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { inboxSize } from './support/inbox-size.js';
 import { JsonClient } from './support/json-client.js';
+import { metric } from './support/metric.js';
 import { sleep, TestClient, UpgradeRefused, withTimeout } from './support/ws-client.js';
 
 describe('limits', () => {
@@ -41,6 +44,7 @@ describe('limits', () => {
     const bob = await JsonClient.open(gw.wsUrl('bob'));
     open.push(bob);
     expect((await bob.all('message', 3)).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+    // A sleep, not a poll: proves the two refused messages never arrive.
     await sleep(200);
     expect(bob.of('message')).toHaveLength(3);
   });
@@ -50,6 +54,8 @@ describe('limits', () => {
     const mallory = await JsonClient.open(gw.wsUrl('mallory'));
     open.push(mallory);
     for (let i = 0; i < 20; i++) mallory.raw.send('{}');
+    await mallory.all('error', 3);
+    // A sleep, not a poll: proves the 17 frames past the burst get no answer.
     await sleep(300);
     expect(mallory.of('error')).toHaveLength(3);
   });
@@ -60,11 +66,13 @@ describe('limits', () => {
     const flood = await text('mallory');
     for (let i = 0; i < 20; i++) flood.send(`bob|${i}`);
     await bob.waitFor(5);
+    // A sleep, not a poll: proves the frames past the burst are dropped, not delivered late.
     await sleep(100);
     expect(bob.received).toEqual(['0', '1', '2', '3', '4']);
     const closed = (async () => {
       for (let i = 0; i < 40 && flood.socket.readyState === flood.socket.OPEN; i++) {
         flood.send('bob|more');
+        // A sleep, not a poll: the flood must stay over the limit for RATE_LIMIT_CLOSE_AFTER_SECONDS.
         await sleep(50);
       }
       return flood.closed();
@@ -97,9 +105,12 @@ describe('limits', () => {
     expect((await alice.all('sent', 3)).map((s) => s.status)).toEqual(['queued', 'queued', 'queued']);
     const plain = await text('carol');
     plain.send('bob|dropped too');
-    await sleep(100);
+    await eventually('the plain-text message dropped at the full inbox', async () =>
+      expect(await metric(gw!.httpUrl, 'im_gateway_frames_dropped_total{reason="inbox_full"}')).toBe(2),
+    );
     const bob = await text('bob');
     await bob.waitFor(3);
+    // A sleep, not a poll: proves neither refused message arrives.
     await sleep(200);
     expect(bob.received).toEqual(['m0', 'm1', 'm2']);
   });
@@ -114,7 +125,12 @@ describe('limits', () => {
     const body = 'x'.repeat(16_000);
     const count = 400; // 6.4 MB: far beyond what kernel buffers absorb
     for (let i = 0; i < count; i++) alice.send(`bob|${i}:${body}`);
-    await sleep(2_000); // the gateway gives a burst 1 s to drain before it calls the reader slow
+    // The gateway gives a burst 1 s to drain before it calls the reader slow and hands its messages back.
+    await eventually(
+      'bob called a slow consumer, his messages back in his inbox',
+      async () => expect(await inboxSize(gw!, 'bob')).toBeGreaterThan(0),
+      10_000,
+    );
     bob.raw.socket.resume(); // read what was in flight, then the close frame
     expect((await bob.raw.closed(10_000)).code).toBe(1013);
     // Nothing was acked: every message comes again on the next connection, in order.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
 import { sleep, TestClient } from './support/ws-client.js';
@@ -27,13 +28,15 @@ describe('GET /metrics', () => {
     const bob = await TestClient.open(gw.wsUrl('bob'));
     alice.send('c1', 'bob', 'live');
     await bob.next();
-    await sleep(1_100); // refill the one-token bucket
+    await sleep(1_100); // a sleep, not a poll: the one-token bucket refills with time, and shows no state
     alice.send('c3', 'dave', 'x');
     alice.send('c4', 'dave', 'rate limited');
     await alice.next('error');
-    await sleep(1_100);
+    await sleep(1_100); // a sleep, not a poll: the one-token bucket refills with time, and shows no state
     alice.send('c2', 'carol', 'queued'); // OFFLINE_TTL_SECONDS=1: carol comes at once
-    await sleep(50);
+    await eventually("carol's message queued", () =>
+      expect(alice.of('sent')).toContainEqual(expect.objectContaining({ id: 'c2', status: 'queued' })),
+    );
     const carol = await JsonClient.open(gw.wsUrl('carol'));
     const message = await carol.next('message');
     carol.ack(message.id);
@@ -58,19 +61,22 @@ describe('GET /metrics', () => {
     expect(text).toContain('# TYPE im_gateway_delivery_latency_seconds histogram');
     expect(text).toContain('process_cpu_user_seconds_total');
 
-    await sleep(50);
-    await fetch(`${gw.httpUrl}/metrics`); // inbox writes are counted when their batch commits
-    const after = await (await fetch(`${gw.httpUrl}/metrics`)).text();
-    expect(sample(after, 'im_gateway_inbox_writes_total')).toBeGreaterThanOrEqual(2);
+    // Inbox writes are counted when their batch commits.
+    await eventually('two inbox writes counted', async () => {
+      const after = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+      expect(sample(after, 'im_gateway_inbox_writes_total')).toBeGreaterThanOrEqual(2);
+    });
     await Promise.all([alice.close(), bob.close(), carol.close()]);
   });
 
   it('counts expired messages when the purge runs', async () => {
     const alice = await TestClient.open(gw.wsUrl('alice2'));
     alice.send('nobody|expires');
-    await sleep(1_200);
     const purge = gw.app.get((await import('../src/offline/offline-message.service.js')).OfflineMessageService);
-    expect(await purge.purgeExpired()).toBeGreaterThanOrEqual(1);
+    // OFFLINE_TTL_SECONDS=1: the purge finds the message expired about a second after it was sent.
+    await eventually('the purge removing the expired message', async () =>
+      expect(await purge.purgeExpired()).toBeGreaterThanOrEqual(1),
+    );
     const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(sample(text, 'im_gateway_expired_messages_total')).toBeGreaterThanOrEqual(1);
     await alice.close();

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.js';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
-import { expectSilence, sleep, TestClient } from './support/ws-client.js';
+import { inboxSize } from './support/inbox-size.js';
+import { metric } from './support/metric.js';
+import { expectSilence, TestClient } from './support/ws-client.js';
 
 describe('offline inbox', () => {
   let gw: TestGateway | undefined;
@@ -22,12 +25,12 @@ describe('offline inbox', () => {
       gw = await startGateway(driver === 'sqlite' ? sqlite() : { OFFLINE_STORE: 'memory' });
       const alice = await TestClient.open(gw.wsUrl('alice'));
       for (let i = 0; i < 50; i++) alice.send(`bob|m${i}`);
-      await sleep(100);
+      await eventually("50 messages in bob's inbox", async () => expect(await inboxSize(gw!, 'bob')).toBe(50));
       const bob = await TestClient.open(gw.wsUrl('bob'));
       expect(await bob.waitFor(50)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
       await bob.close();
       // Delivered messages were removed: the next connection gets nothing again.
-      await sleep(50);
+      await eventually("bob's inbox emptied", async () => expect(await inboxSize(gw!, 'bob')).toBe(0));
       const again = await TestClient.open(gw.wsUrl('bob'));
       await expectSilence(again, 300);
       await again.close();
@@ -40,7 +43,7 @@ describe('offline inbox', () => {
     const alice = await TestClient.open(gw.wsUrl('alice'));
     const count = 3_000;
     for (let i = 0; i < count; i++) alice.send(`bob|old${i}`);
-    await sleep(300);
+    await eventually(`${count} messages in bob's inbox`, async () => expect(await inboxSize(gw!, 'bob')).toBe(count));
     const bob = await TestClient.open(gw.wsUrl('bob'));
     alice.send('bob|live');
     const got = await bob.waitFor(count + 1);
@@ -54,9 +57,14 @@ describe('offline inbox', () => {
     gw = await startGateway({ ...sqlite(), OFFLINE_TTL_SECONDS: '1' });
     const alice = await TestClient.open(gw.wsUrl('alice'));
     alice.send('bob|stale');
-    await sleep(1_200);
+    // Counted by the write, not the inbox: the inbox stops counting the message once it expires.
+    await eventually('the stale message written', async () =>
+      expect(await metric(gw!.httpUrl, 'im_gateway_inbox_writes_total')).toBe(1),
+    );
+    // OFFLINE_TTL_SECONDS=1: about a second later it no longer counts.
+    await eventually('the stale message expired', async () => expect(await inboxSize(gw!, 'bob')).toBe(0));
     alice.send('bob|fresh');
-    await sleep(50);
+    await eventually("the fresh message in bob's inbox", async () => expect(await inboxSize(gw!, 'bob')).toBe(1));
     const bob = await TestClient.open(gw.wsUrl('bob'));
     expect(await bob.next()).toBe('fresh');
     await expectSilence(bob, 200);
@@ -69,7 +77,7 @@ describe('offline inbox', () => {
     gw = await startGateway(env);
     const alice = await TestClient.open(gw.wsUrl('alice'));
     alice.send('bob|survives restarts');
-    await sleep(100);
+    await eventually("the message in bob's inbox", async () => expect(await inboxSize(gw!, 'bob')).toBe(1));
     await alice.close();
     await gw.close();
     gw = await startGateway(env);

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChildGateway } from './support/child-gateway.js';
+import { eventually } from './support/eventually.js';
 import { tempDir } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
-import { sleep, TestClient, withTimeout } from './support/ws-client.js';
+import { metric } from './support/metric.js';
+import { TestClient, withTimeout } from './support/ws-client.js';
 
 describe('the gateway process', () => {
   const dirs: Array<{ remove(): void }> = [];
@@ -98,8 +100,7 @@ describe('the gateway process', () => {
     const bob = await JsonClient.open(g.wsUrl('bob'));
     const started = Date.now();
     g.process.kill('SIGTERM');
-    await sleep(300);
-    expect(await ready()).toBe(503);
+    await eventually('ready answering 503 during the drain', async () => expect(await ready()).toBe(503));
     alice.send('bob|during the drain, never acked');
     expect((await bob.next('message')).body).toBe('during the drain, never acked');
     expect((await bob.raw.closed()).code).toBe(1001);
@@ -120,7 +121,10 @@ describe('the gateway process', () => {
     await alice.close();
     await bob.close();
     await TestClient.open(`ws://127.0.0.1:${g.port}/ws?user=a%7Cb&token=secret-token-67890`).catch(() => undefined);
-    await sleep(100);
+    await eventually("the log lines of bob's disconnect and the refused upgrade", () => {
+      expect(g.output).toMatch(/Disconnected: connection \d+ of user bob/);
+      expect(g.output).toMatch(/Upgrade refused \(400/);
+    });
     await g.stop('SIGTERM');
     const lines = g.output.trim().split('\n');
     const entries = lines.map((line) => JSON.parse(line) as { level: string; message: string; context?: string });
@@ -139,8 +143,10 @@ describe('the gateway process', () => {
     const first = await start(env);
     const alice = await TestClient.open(first.wsUrl('alice'));
     for (let i = 0; i < 100; i++) alice.send(`bob|m${i}`);
-    // A plain-text sender gets no confirmation; give the gateway a moment to commit the batch.
-    await sleep(300);
+    // A plain-text sender gets no confirmation; the metric counts the messages once their batch commits.
+    await eventually('100 messages committed to the inbox', async () =>
+      expect(await metric(`http://127.0.0.1:${first.port}`, 'im_gateway_inbox_writes_total')).toBe(100),
+    );
     expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
     const second = await start(env);
     const bob = await TestClient.open(second.wsUrl('bob'));

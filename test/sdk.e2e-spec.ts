@@ -4,7 +4,10 @@ import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
 import { FAST_RECONNECT, gate, SdkUser, settledWithin, until, type SdkUserOptions } from './support/sdk-user.js';
 import { sleep, withTimeout } from './support/ws-client.js';
 
-/** Long enough for a stray redelivery or second copy to show up on loopback. */
+/**
+ * Long enough for a stray redelivery or second copy to show up on loopback. A sleep, not a poll:
+ * it proves that nothing more arrives.
+ */
 const QUIET_MS = 200;
 /** A single wait on a child gateway: generous, as a busy CI machine may take seconds to boot one. */
 const CHILD_WAIT_MS = 10_000;

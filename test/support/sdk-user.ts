@@ -9,6 +9,7 @@ import {
   type SendStatus,
   type WebSocketConstructor,
 } from '../../client/index.js';
+import { eventually } from './eventually.js';
 import { sleep, WAIT_MS, withTimeout } from './ws-client.js';
 
 /**
@@ -117,11 +118,13 @@ function isMessageFrame(text: string): boolean {
 
 /** Polls `done` until it holds; fails naming `what` after `timeoutMs`. */
 export async function until(done: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
+  await eventually(
+    what,
+    () => {
+      if (!done()) throw new Error('still false');
+    },
+    timeoutMs,
+  );
 }
 
 /** `pending` if `promise` has not settled within `ms`, otherwise how it settled. */
@@ -133,6 +136,7 @@ export async function settledWithin(
     () => 'resolved' as const,
     () => 'rejected' as const,
   );
+  // A sleep, not a poll: the answer is about what does not happen within `ms`.
   return Promise.race([outcome, sleep(ms).then(() => 'pending' as const)]);
 }
 

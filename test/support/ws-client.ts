@@ -122,6 +122,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Asserts that nothing arrives within `ms`. */
 export async function expectSilence(client: TestClient, ms = 200): Promise<void> {
   const before = client.received.length;
+  // A sleep, not a poll: there is no state to wait for, only time in which a frame could arrive.
   await sleep(ms);
   if (client.received.length !== before) {
     throw new Error(`expected no frame, got ${JSON.stringify(client.received.slice(before))}`);
