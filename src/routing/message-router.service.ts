@@ -8,6 +8,7 @@ import { InboxFullError, OfflineMessageService } from '../offline/offline-messag
 import type { Delivery } from './delivery.js';
 import { STORE_UNAVAILABLE_TEXT } from '../messages/error-code.js';
 import type { ImMessage } from '../messages/im-message.js';
+import { IdempotencyWindow } from './idempotency-window.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
 
@@ -31,23 +32,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly sequence = new MessageSequence();
   private readonly plainIds = new PlainMessageIds();
   private readonly deliveries = new Map<string, Delivery>();
-  /**
-   * Ids of messages delivered whose `delivered` record is not committed yet. A resend in that
-   * window is answered from here; `findSent` cannot see the record yet, and routing the message
-   * again would hand the recipient a second copy.
-   */
-  private readonly recording = new Set<string>();
-  /**
-   * Who waits for each message whose inbox write has not committed yet: a resend in that window
-   * joins them, since `findSent` cannot see the record yet.
-   */
-  private readonly queuing = new Map<string, SendListener[]>();
+  private readonly idempotency: IdempotencyWindow;
 
   constructor(
     private readonly pool: ConnectionPool,
     private readonly offline: OfflineMessageService,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.idempotency = new IdempotencyWindow(offline, { reattach: (id, listener) => this.reattach(id, listener) });
+  }
 
   /** New messages sort after everything already in the inbox, even if the clock went back. */
   async onApplicationBootstrap(): Promise<void> {
@@ -83,13 +76,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    */
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
-    if (this.inFlight(id, clientId, listener)) return;
-    const record = await this.offline.findSent(from, clientId);
-    if (record !== undefined) {
-      listener.confirm(clientId, id, record.status);
-      return;
-    }
-    if (this.inFlight(id, clientId, listener)) return;
+    if (!(await this.idempotency.admit(from, clientId, id, listener))) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
     this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
@@ -170,13 +157,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       return;
     }
     const { id, clientId } = message;
-    const waiting = this.queuing.get(id);
-    if (waiting !== undefined) {
-      waiting.push(notify);
-      return;
-    }
-    const listeners = [notify];
-    this.queuing.set(id, listeners);
+    const listeners = this.idempotency.startQueuing(id, notify);
+    if (listeners === undefined) return;
     this.offline
       .enqueue(message)
       .then(
@@ -189,7 +171,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
           for (const listener of listeners) listener.fail(clientId!, failure, reason);
         },
       )
-      .finally(() => this.queuing.delete(id));
+      .finally(() => this.idempotency.finishQueuing(id));
   }
 
   private track(message: ImMessage, notify: SendListener | undefined): Delivery {
@@ -201,22 +183,6 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       delivery.notify = notify;
     }
     return delivery;
-  }
-
-  /** A resend of a message the gateway is still handling waits for (or gets) the same answer. */
-  private inFlight(id: string, clientId: string, listener: SendListener): boolean {
-    if (this.answerDelivered(id, clientId, listener) || this.reattach(id, listener)) return true;
-    const waiting = this.queuing.get(id);
-    if (waiting === undefined) return false;
-    waiting.push(listener);
-    return true;
-  }
-
-  /** Answers a resend of a message delivered so recently that its record is not durable yet. */
-  private answerDelivered(id: string, clientId: string, listener: SendListener): boolean {
-    if (!this.recording.has(id)) return false;
-    listener.confirm(clientId, id, 'delivered');
-    return true;
   }
 
   /** Points an in-flight message's `sent` answer at the connection that resent it. */
@@ -245,11 +211,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (message.clientId === undefined) return;
     // The record makes a later resend answer `delivered` instead of routing again. It is written
     // in the next group commit and the answer does not wait for it; until it is durable,
-    // `recording` answers a resend. A crash before the commit loses the record: the resend after
+    // the idempotency window answers a resend. A crash before the commit loses the record: the resend after
     // the restart is routed again, and the recipient's SDK drops the copy.
-    const { id } = message;
-    this.recording.add(id);
-    const recorded = (): void => void this.recording.delete(id);
+    const recorded = this.idempotency.startRecording(message.id);
     this.offline.recordSent(message.from, message.clientId, 'delivered').then(recorded, recorded);
     notify?.confirm(message.clientId, message.id, 'delivered');
     if (!fromInbox) return;

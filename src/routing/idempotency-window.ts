@@ -1,0 +1,84 @@
+import type { DeliveryStatus, SendListener } from '../messages/send-listener.js';
+
+/** Where a sender's answered sends are durably recorded (the offline store). */
+export interface SentRecords {
+  findSent(sender: string, clientId: string): Promise<{ readonly status: DeliveryStatus } | undefined>;
+}
+
+/** The router's live deliveries: a resend of one of them is pointed at the same outcome. */
+export interface LiveDeliveries {
+  /** Makes `listener` hear the outcome of live message `id`; false when no unsettled one is live. */
+  reattach(id: string, listener: SendListener): boolean;
+}
+
+/**
+ * Makes a send with a client id idempotent: a resend of a message that is still being handled
+ * waits for (or gets) the same answer as the first copy, and a resend of one already answered
+ * gets that answer again, from the store. Between the moment an answer is given and the moment
+ * its record is durable the store cannot see it; this window covers that gap:
+ * - `queuing`: messages on their way into the inbox, with everyone waiting for `queued`;
+ * - `recording`: messages delivered whose `delivered` record is not committed yet.
+ */
+export class IdempotencyWindow {
+  private readonly recording = new Set<string>();
+  private readonly queuing = new Map<string, SendListener[]>();
+
+  constructor(
+    private readonly records: SentRecords,
+    private readonly live: LiveDeliveries,
+  ) {}
+
+  /**
+   * True when message `id` (sender `from`, client id `clientId`) is new and must be routed; false
+   * when it is a copy, which `listener` has been (or will be) answered for.
+   */
+  async admit(from: string, clientId: string, id: string, listener: SendListener): Promise<boolean> {
+    if (this.inFlight(id, clientId, listener)) return false;
+    const record = await this.records.findSent(from, clientId);
+    if (record !== undefined) {
+      listener.confirm(clientId, id, record.status);
+      return false;
+    }
+    // While the store was read, the first copy may have started on its way.
+    return !this.inFlight(id, clientId, listener);
+  }
+
+  /**
+   * Message `id` is being written to the inbox for `listener`. Answers everyone who must hear the
+   * outcome (resends join this list), or `undefined` when a write of it is already under way and
+   * `listener` joined that one.
+   */
+  startQueuing(id: string, listener: SendListener): SendListener[] | undefined {
+    const waiting = this.queuing.get(id);
+    if (waiting !== undefined) {
+      waiting.push(listener);
+      return undefined;
+    }
+    const listeners = [listener];
+    this.queuing.set(id, listeners);
+    return listeners;
+  }
+
+  /** The inbox write of `id` is over, answered either way: the store has the record, or nothing. */
+  finishQueuing(id: string): void {
+    this.queuing.delete(id);
+  }
+
+  /** Message `id` was delivered; resends are answered `delivered` until the returned function is called (the record is durable, or failed). */
+  startRecording(id: string): () => void {
+    this.recording.add(id);
+    return () => void this.recording.delete(id);
+  }
+
+  private inFlight(id: string, clientId: string, listener: SendListener): boolean {
+    if (this.recording.has(id)) {
+      listener.confirm(clientId, id, 'delivered');
+      return true;
+    }
+    if (this.live.reattach(id, listener)) return true;
+    const waiting = this.queuing.get(id);
+    if (waiting === undefined) return false;
+    waiting.push(listener);
+    return true;
+  }
+}
