@@ -25,7 +25,7 @@ const LIMITS = {
 };
 const conn = (user: string) =>
   new Connection(socket(), user, 'text', plainTextOutbound, LIMITS, {
-    written: () => undefined,
+    settled: () => undefined,
     overloaded: () => undefined,
   });
 const pool = (sessionPolicy: SessionPolicy = 'multi') =>

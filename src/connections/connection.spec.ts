@@ -53,7 +53,7 @@ function open(limits: Partial<ConnectionLimits> = {}) {
     jsonOutbound,
     { ...LIMITS, ...limits },
     {
-      written: () => undefined,
+      settled: () => undefined,
       overloaded: (c) => overloaded.push(c),
     },
   );

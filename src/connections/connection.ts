@@ -2,7 +2,7 @@ import type { ImMessage } from '../messages/im-message.js';
 import type { OutboundCodec } from './outbound-codec.js';
 import type { DeliveryStatus, SendFailure, SendListener } from '../messages/send-listener.js';
 import { CloseCode } from './close-code.js';
-import { TokenBucket } from './token-bucket.js';
+import { ClientSession } from './client-session.js';
 
 export type WireProtocol = 'text' | 'json';
 
@@ -21,8 +21,11 @@ export interface SocketLike {
 
 /** What a connection reports to whoever routes its messages. */
 export interface WriteListener {
-  /** A plain-text connection has written a message it was holding (its only "ack"). */
-  written(connection: Connection, message: ImMessage): void;
+  /**
+   * A message this connection held has settled: the client acked it (JSON), or it was written
+   * out to the kernel (plain text, whose only "ack" that is).
+   */
+  settled(connection: Connection, message: ImMessage): void;
   /** The connection is closing as a slow consumer: what it holds must go elsewhere now. */
   overloaded(connection: Connection): void;
 }
@@ -48,9 +51,6 @@ export const MESSAGE_ENVELOPE_BYTES = 128;
 export function heldBytes(message: ImMessage): number {
   return Buffer.byteLength(message.body) + message.from.length + message.to.length + MESSAGE_ENVELOPE_BYTES;
 }
-
-/** Acks that settle nothing get this many times the frame rate: duplicates after a resend are normal. */
-const ACK_RATE_FACTOR = 4;
 
 /** How long a peer gets to answer our close frame. */
 const CLOSE_HANDSHAKE_GRACE_MS = 3_000;
@@ -85,8 +85,6 @@ export class Connection implements SendListener {
   readonly openedAt = Date.now();
   /** Cleared on every heartbeat ping, set again by the pong. */
   isAlive = true;
-  /** The plain-text protocol's "last recipient" rule. */
-  lastRecipient: string | undefined;
   /**
    * Held messages written and not yet settled, in write order: awaiting the client's ack (JSON)
    * or the socket's write callback (plain text).
@@ -100,13 +98,9 @@ export class Connection implements SendListener {
   /** `heldBytes` of the messages waiting in the backlog. */
   private backlogBytes = 0;
   private roomWaiter: (() => void) | undefined;
-  /** Every frame a client sends costs a token: messages, pings, pongs, malformed frames. */
-  readonly rate: TokenBucket;
-  /** Acks that settle nothing; acks that settle a message are free (they only free what we sent). */
-  readonly ackRate: TokenBucket;
+  /** Rate limits, last recipient and token expiry: the gateway's, carried here. */
+  readonly session: ClientSession;
   readonly window: number;
-  /** Token expiry timer (AUTH_MODE=jwt). */
-  expiry: { stop(): void } | undefined;
 
   constructor(
     readonly socket: SocketLike,
@@ -117,8 +111,7 @@ export class Connection implements SendListener {
     private readonly listener: WriteListener,
   ) {
     this.window = limits.window;
-    this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
-    this.ackRate = new TokenBucket(limits.ratePerSecond * ACK_RATE_FACTOR, limits.rateBurst * ACK_RATE_FACTOR);
+    this.session = new ClientSession(limits.ratePerSecond, limits.rateBurst);
     this.tcp = (socket as { _socket?: CorkableSocket })._socket;
   }
 
@@ -187,7 +180,7 @@ export class Connection implements SendListener {
         if (!error && this.unacked.delete(message.id)) {
           this.unackedBytes -= heldBytes(message);
           this.afterSettle();
-          this.listener.written(this, message);
+          this.listener.settled(this, message);
         }
       });
     }
@@ -230,7 +223,7 @@ export class Connection implements SendListener {
   /** The connection is gone: its timers stop. */
   dispose(): void {
     clearTimeout(this.slowCheck);
-    this.expiry?.stop();
+    this.session.dispose();
   }
 
   /** Closed by the gateway for not reading its messages. */
@@ -259,14 +252,15 @@ export class Connection implements SendListener {
     this.sendFrame(this.codec.receipt(messageId));
   }
 
-  /** Settles an unacknowledged message; answers it, or `undefined` if this connection did not hold it. */
-  acknowledge(id: string): ImMessage | undefined {
+  /** The client acked `id`: it settles, and is reported so. False if this connection did not hold it. */
+  acknowledge(id: string): boolean {
     const message = this.unacked.get(id);
-    if (message === undefined) return undefined;
+    if (message === undefined) return false;
     this.unacked.delete(id);
     this.unackedBytes -= heldBytes(message);
     this.afterSettle();
-    return message;
+    this.listener.settled(this, message);
+    return true;
   }
 
   /**

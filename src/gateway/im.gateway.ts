@@ -112,7 +112,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
    * RATE_LIMIT_CLOSE_AFTER_SECONDS of unbroken excess the client is flooding, not bursting: closed
    * with 1008.
    */
-  private rateLimited(connection: Connection, now: number, bucket: TokenBucket = connection.rate): boolean {
+  private rateLimited(connection: Connection, now: number, bucket: TokenBucket = connection.session.rate): boolean {
     if (bucket.take(now)) return false;
     this.metrics.rateLimitedFrames.inc();
     connection.throttle(RATE_LIMITED_PAUSE_MS);
@@ -152,19 +152,19 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       return;
     }
     const { to, body } = decodePlainText(data.toString());
-    const recipient = to === '' ? connection.lastRecipient : to;
+    const recipient = to === '' ? connection.session.lastRecipient : to;
     if (recipient === undefined) {
       this.metrics.framesDropped.labels('no_recipient').inc();
       this.logger.debug(`Dropped a frame with no recipient from connection ${connection.id}`);
       return;
     }
-    if (recipient !== connection.lastRecipient) {
+    if (recipient !== connection.session.lastRecipient) {
       if (!isValidUserId(recipient)) {
         this.metrics.framesDropped.labels('bad_recipient').inc();
         this.logger.debug(`Dropped a frame with an invalid recipient from connection ${connection.id}`);
         return;
       }
-      connection.lastRecipient = recipient;
+      connection.session.lastRecipient = recipient;
     }
     this.router.sendText(connection.user, recipient, body, now);
   }
@@ -206,7 +206,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
         case 'ack':
           charged = true;
           if (this.router.acknowledge(connection, frame.ids) === 0)
-            this.rateLimited(connection, now, connection.ackRate);
+            this.rateLimited(connection, now, connection.session.ackRate);
           return;
         case 'ping':
           connection.sendFrame(encodePong(Date.now()));
@@ -232,13 +232,13 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       connection.sendFrame(encodeError(new ProtocolError(ErrorCode.BAD_TOKEN, result.reason)));
       return;
     }
-    connection.expiry?.stop();
-    connection.expiry = undefined;
+    connection.session.expiry?.stop();
+    connection.session.expiry = undefined;
     if (result.expiresAt !== undefined) this.expireAt(connection, result.expiresAt);
   }
 
   private expireAt(connection: Connection, at: number): void {
-    connection.expiry = scheduleExpiry(at, () => connection.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+    connection.session.expiry = scheduleExpiry(at, () => connection.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
   }
 
   private onClose(connection: Connection, code: number, reason: Buffer): void {

@@ -88,11 +88,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    */
   acknowledge(connection: Connection, ids: readonly string[]): number {
     let settled = 0;
-    for (const id of ids) {
-      if (connection.acknowledge(id) === undefined) continue;
-      settled++;
-      this.settle(id);
-    }
+    for (const id of ids) if (connection.acknowledge(id)) settled++;
     return settled;
   }
 
@@ -101,8 +97,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.detach(connection);
   }
 
-  /** A plain-text connection wrote out a message it held. */
-  written(_connection: Connection, message: ImMessage): void {
+  /** A connection's client acked a message it held, or (plain text) it was written out. */
+  settled(_connection: Connection, message: ImMessage): void {
     this.settle(message.id);
   }
 
