@@ -1,30 +1,69 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OfflineMessageStore } from '../src/offline/offline-message.store.js';
+import { FaultyOfflineStore } from './support/faulty-offline-store.js';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
 
-describe('when the SQLite writer thread dies', () => {
-  let gw: TestGateway;
+/**
+ * A gateway whose inbox is `store`, a fake with faults the test turns on: the override is applied
+ * to the builder from `Test.createTestingModule` before it compiles.
+ */
+function startWith(store: FaultyOfflineStore): Promise<TestGateway> {
+  return startGateway({}, { override: (builder) => builder.overrideProvider(OfflineMessageStore).useValue(store) });
+}
+
+/** Health is red on both probes, and a JSON send to an offline user is refused, never said to be queued. */
+async function expectStoreUnavailable(gw: TestGateway): Promise<void> {
+  expect((await fetch(`${gw.httpUrl}/health`)).status).toBe(503);
+  expect((await fetch(`${gw.httpUrl}/health/ready`)).status).toBe(503);
+  const alice = await JsonClient.open(gw.wsUrl('alice'));
+  alice.send('c1', 'nobody-online', 'must not be reported stored');
+  expect(await alice.next('error')).toMatchObject({ code: 'STORE_UNAVAILABLE', id: 'c1' });
+  expect(alice.of('sent')).toEqual([]);
+  await alice.close();
+}
+
+describe('when the offline store fails', () => {
+  let gw: TestGateway | undefined;
   const dir = tempDir();
-  beforeAll(async () => {
-    gw = await startGateway({ OFFLINE_STORE: 'sqlite', SQLITE_PATH: `${dir.path}/offline.db` });
+  afterEach(async () => {
+    await gw?.close().catch(() => undefined);
+    gw = undefined;
   });
-  afterAll(async () => {
-    await gw.close().catch(() => undefined);
-    dir.remove();
+  afterAll(() => dir.remove());
+
+  it('for good: health turns red and no send is said to be queued', async () => {
+    const store = new FaultyOfflineStore();
+    gw = await startWith(store);
+    expect((await fetch(`${gw.httpUrl}/health/ready`)).status).toBe(200);
+    store.die();
+    await expectStoreUnavailable(gw);
   });
 
-  it('turns health red and refuses to say queued', async () => {
-    const store = gw.app.get(OfflineMessageStore) as unknown as {
+  it('for good, as when the SQLite writer thread dies: the same', async () => {
+    gw = await startGateway({ OFFLINE_STORE: 'sqlite', SQLITE_PATH: `${dir.path}/offline.db` });
+    // Nothing public kills the thread: this reaches into the driver, to show that a real death
+    // reaches the contract that the faulty store fakes.
+    const sqlite = gw.app.get(OfflineMessageStore) as unknown as {
       writer: { worker: { terminate(): Promise<number> } };
     };
-    await store.writer.worker.terminate();
-    expect((await fetch(`${gw.httpUrl}/health`)).status).toBe(503);
-    expect((await fetch(`${gw.httpUrl}/health/ready`)).status).toBe(503);
+    await sqlite.writer.worker.terminate();
+    await expectStoreUnavailable(gw);
+  });
+
+  it('on the idempotency lookup: that send is refused, and its retry is queued once', async () => {
+    const store = new FaultyOfflineStore();
+    gw = await startWith(store);
     const alice = await JsonClient.open(gw.wsUrl('alice'));
-    alice.send('c1', 'nobody-online', 'must not be reported stored');
+    store.failNextLookup(new Error('disk I/O error'));
+    alice.send('c1', 'bob', 'hello');
     expect(await alice.next('error')).toMatchObject({ code: 'STORE_UNAVAILABLE', id: 'c1' });
     expect(alice.of('sent')).toEqual([]);
-    await alice.close();
+    alice.send('c1', 'bob', 'hello');
+    expect(await alice.next('sent')).toMatchObject({ id: 'c1', status: 'queued' });
+    expect(await store.count('bob', Date.now())).toBe(1);
+    const bob = (await JsonClient.open(gw.wsUrl('bob'))).ackAll();
+    expect((await bob.all('message', 1)).map((m) => m.body)).toEqual(['hello']);
+    await Promise.all([alice.close(), bob.close()]);
   });
 });

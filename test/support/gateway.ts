@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../src/app.factory.js';
+import { appWiring } from '../../src/app.wiring.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
 export interface TestGateway {
@@ -28,8 +29,22 @@ export function tempDir(): { path: string; remove(): void } {
  */
 const UNLIMITED_RATE = { RATE_LIMIT_PER_SECOND: '1000000000', RATE_LIMIT_BURST: '1000000000' };
 
-/** Starts the gateway in this process on an ephemeral loopback port. */
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export interface GatewayOptions {
+  /**
+   * Replaces providers before the modules are built, to inject a fault:
+   * `(builder) => builder.overrideProvider(OfflineMessageStore).useValue(store)`.
+   */
+  readonly override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+/**
+ * Starts the gateway in this process on an ephemeral loopback port, built by Nest's testing
+ * module from the same wiring as `createApp`.
+ */
+export async function startGateway(
+  env: Record<string, string> = {},
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     OFFLINE_STORE: 'memory',
@@ -38,7 +53,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     PORT: '0',
     HOST: '127.0.0.1',
   });
-  const app = await createApp(config);
+  const wiring = appWiring(config);
+  const builder = Test.createTestingModule({ imports: [wiring.module] }).setLogger(wiring.options.logger);
+  const moduleRef = await (options.override?.(builder) ?? builder).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(wiring.httpAdapter, wiring.options);
+  wiring.configure(app);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return {

@@ -1,0 +1,50 @@
+import { MemoryOfflineMessageDriver } from '../../src/offline/memory-offline-message.driver.js';
+import type { InboxWrite, SentRecord, WriteResult } from '../../src/offline/offline-message.store.js';
+
+/**
+ * The memory inbox with faults a test turns on; injected with
+ * `overrideProvider(OfflineMessageStore).useValue(store)`. A fault shows only through the store's
+ * contract, so the gateway meets it the way it meets a real storage failure.
+ */
+export class FaultyOfflineStore extends MemoryOfflineMessageDriver {
+  private death: Error | undefined;
+  private readonly lookupFailures: Error[] = [];
+
+  /**
+   * From now on the store fails the way the SQLite driver does once its writer thread is gone:
+   * every write, purge and probe rejects and `isHealthy()` is false for good, while reads still
+   * answer (they never went through that thread).
+   */
+  die(): void {
+    this.death = new Error('offline storage writer is gone');
+  }
+
+  /** The next `findSent` rejects with `error`, as a read does on a disk I/O error; the ones after it answer. */
+  failNextLookup(error: Error): void {
+    this.lookupFailures.push(error);
+  }
+
+  override async write(batch: InboxWrite): Promise<WriteResult> {
+    if (this.death) throw this.death;
+    return super.write(batch);
+  }
+
+  override async purgeExpired(now: number, maxSentRecords?: number): Promise<number> {
+    if (this.death) throw this.death;
+    return super.purgeExpired(now, maxSentRecords);
+  }
+
+  override async probe(): Promise<void> {
+    if (this.death) throw this.death;
+  }
+
+  override isHealthy(): boolean {
+    return this.death === undefined;
+  }
+
+  override async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
+    const failure = this.lookupFailures.shift();
+    if (failure) throw failure;
+    return super.findSent(sender, clientId, now);
+  }
+}
