@@ -17,6 +17,10 @@ const FLOOD_CONNECTIONS = 100;
 /** A gateway using this share of a core or more is overloaded. */
 const OVERLOADED_CPU_SHARE = 0.8;
 
+/**
+ * A flood keeps the gateway overloaded (80% of a core or more), so this runs with the attack
+ * suites, alone: beside other suites on two cores the gateway never gets that much CPU.
+ */
 describe('the shutdown deadline', () => {
   const cleanup: Array<() => void> = [];
   afterEach(() => {
