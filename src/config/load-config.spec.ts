@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './load-config.js';
+
+const { publicKey: PUBLIC_KEY_PEM, privateKey: PRIVATE_KEY_PEM } = generateKeyPairSync('ec', {
+  namedCurve: 'P-256',
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 
 describe('loadConfig: limits that fit together', () => {
   it('derives SLOW_CONSUMER_BYTES from MAX_PAYLOAD_BYTES when it is not set', () => {
@@ -52,11 +62,59 @@ describe('loadConfig: errors that help without leaking secrets', () => {
     ['JWT_SECRET', { AUTH_MODE: 'jwt', JWT_SECRET: 'too-short-but-secret-0123456789' }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short-secret-1' }],
     ['JWT_PUBLIC_KEY', { AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: '   ' }],
+    ['JWT_PUBLIC_KEY', { AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: 'not-a-key-but-maybe-a-password' }],
+    ['JWT_PUBLIC_KEY', { AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: PRIVATE_KEY_PEM }],
   ])('names %s and its rule, never its value', (name, env) => {
     const value = (env as Record<string, string>)[name]!;
     const problems = problemsOf(env);
     expect(problems.some((p) => p.startsWith(`Invalid ${name} (value not shown): expected `))).toBe(true);
     for (const problem of problems) expect(problem).not.toContain(value.trim() === '' ? '"   "' : value);
+  });
+
+  it('takes a PEM public key, with real newlines or \\n, and refuses a garbled one at boot', () => {
+    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: PUBLIC_KEY_PEM }).auth.jwt?.key).toEqual({
+      kind: 'publicKey',
+      pem: PUBLIC_KEY_PEM.trim(),
+    });
+    expect(
+      loadConfig({ AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: PUBLIC_KEY_PEM.trim().replace(/\n/g, '\\n') }).auth.jwt?.key,
+    ).toEqual({
+      kind: 'publicKey',
+      pem: PUBLIC_KEY_PEM.trim(),
+    });
+    // Its last line of base64 lost, as a copy and paste can.
+    const garbled = PUBLIC_KEY_PEM.replace(/\n[^-\n]+\n-----END/, '\n-----END');
+    expect(problemsOf({ AUTH_MODE: 'jwt', JWT_PUBLIC_KEY: garbled })).toEqual([
+      'Invalid JWT_PUBLIC_KEY (value not shown): expected a PEM public key (-----BEGIN PUBLIC KEY-----, RSA or EC), with newlines written as they are or as \\n',
+    ]);
+  });
+
+  it('reads JWT_JWKS_FILE at boot, and says what is wrong with it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'im-gateway-jwks-'));
+    try {
+      const file = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const good = file('good.json', JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }));
+      expect(loadConfig({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: good }).auth.jwt?.key).toEqual({
+        kind: 'jwksFile',
+        path: good,
+      });
+      const cases: Array<[string, string]> = [
+        [join(dir, 'missing.json'), `no such file (${join(dir, 'missing.json')})`],
+        [dir, 'it is a directory, not a file'],
+        [file('bad.json', '{"keys": ['), 'expected a JWK set in JSON ({"keys": [...]}), and the file is not JSON'],
+        [file('empty.json', '{"keys": []}'), 'expected a JWK set ({"keys": [...]}) with at least one key'],
+      ];
+      for (const [path, why] of cases) {
+        expect(problemsOf({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: path })).toEqual([
+          `Invalid JWT_JWKS_FILE=${JSON.stringify(path)}: ${why}`,
+        ]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports every invalid or missing variable at once, one line each', () => {

@@ -1,3 +1,6 @@
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { AppConfig, JwtKeySource } from './app-config.js';
 import {
   DEFAULT_DEV_SHUTDOWN_DRAIN_MS,
@@ -145,15 +148,63 @@ function consistentLimits(e: Env, problems: string[]): number | undefined {
   return slowConsumerBytes;
 }
 
+/** A public key, as a PEM the runtime can read: a private key, or a certificate, is not one. */
+function isPublicKeyPem(pem: string): boolean {
+  if (!pem.includes('-----BEGIN PUBLIC KEY-----')) return false;
+  try {
+    createPublicKey({ key: pem, format: 'pem' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the JWKS file cannot serve as the key set, in words; undefined when it can. */
+function jwksFileProblem(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `no such file (${resolve(path)})`;
+    if (code === 'EISDIR') return 'it is a directory, not a file';
+    if (code === 'EACCES') return `the process (uid ${process.getuid?.() ?? '?'}) may not read it`;
+    return `cannot be read (${code ?? String(error)})`;
+  }
+  let set: unknown;
+  try {
+    set = JSON.parse(text);
+  } catch {
+    return 'expected a JWK set in JSON ({"keys": [...]}), and the file is not JSON';
+  }
+  const keys = (set as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'expected a JWK set ({"keys": [...]}) with at least one key';
+  return undefined;
+}
+
 /** AUTH_MODE=jwt needs exactly one key source. */
 function jwtKey(e: Env, implied: string, problems: string[]): JwtKeySource | undefined {
+  const pem = e.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
+  if (pem !== undefined && !isPublicKeyPem(pem)) {
+    problems.push(
+      'Invalid JWT_PUBLIC_KEY (value not shown): expected a PEM public key (-----BEGIN PUBLIC KEY-----, RSA or EC), with newlines written as they are or as \\n',
+    );
+  }
+  if (e.JWT_JWKS_FILE !== undefined) {
+    const problem = jwksFileProblem(e.JWT_JWKS_FILE);
+    if (problem !== undefined) problems.push(`Invalid JWT_JWKS_FILE=${JSON.stringify(e.JWT_JWKS_FILE)}: ${problem}`);
+  }
   const given = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_FILE'].filter((name) =>
     problems.some((p) => p.startsWith(`Invalid ${name}`)),
   );
   const sources = [
     e.JWT_SECRET !== undefined && { kind: 'secret' as const, secret: e.JWT_SECRET },
-    e.JWT_PUBLIC_KEY !== undefined && { kind: 'publicKey' as const, pem: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') },
-    e.JWT_JWKS_FILE !== undefined && { kind: 'jwksFile' as const, path: e.JWT_JWKS_FILE },
+    pem !== undefined && isPublicKeyPem(pem) && { kind: 'publicKey' as const, pem },
+    e.JWT_JWKS_FILE !== undefined &&
+      !problems.some((p) => p.startsWith('Invalid JWT_JWKS_FILE')) && {
+        kind: 'jwksFile' as const,
+        path: e.JWT_JWKS_FILE,
+      },
   ].filter((s) => s !== false);
   // A key that was given but is invalid has been reported already.
   if (sources.length + given.length === 1) return sources[0];
