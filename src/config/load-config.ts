@@ -112,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     admin: { token: e.ADMIN_TOKEN },
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
+    // A production gateway is an API for the operator's own frontends: the demo page and the
+    // SDK route are opt-in there (README, "Chat page").
+    web: { enabled: e.WEB_CLIENT ?? !production },
   };
 }
 
