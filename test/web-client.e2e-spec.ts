@@ -1,9 +1,7 @@
 import { SignJWT } from 'jose';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserTab, launchChromium, PAGE_WAIT_MS } from './support/browser.js';
+import { appServer, BrowserTab, launchChromium, PAGE_WAIT_MS } from './support/browser.js';
 import { ChatPage } from './support/chat-page.js';
 import { ChildGateway, freePort } from './support/child-gateway.js';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
@@ -32,26 +30,6 @@ const EXCHANGE_THROUGH_THE_BUNDLE = `(async () => {
   bob.close();
   return { status, message };
 })()`;
-
-/**
- * An app's own server on another loopback port: another origin, which the gateway lists in
- * ALLOWED_ORIGINS. (On loopback, as Chromium lets only secure pages reach loopback from elsewhere.)
- */
-async function appServer(html: string, files: Record<string, string>): Promise<{ origin: string; close(): void }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/') {
-      res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end(`<!doctype html><title>app</title><link rel="icon" href="data:,">${html}`);
-      return;
-    }
-    const body = files[req.url ?? ''];
-    if (body === undefined) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': 'text/javascript' }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-}
 
 describe('chat page in Chromium', { timeout: BROWSER_TEST_MS }, () => {
   let browser: Browser;

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -85,4 +87,27 @@ export class BrowserTab {
     });
     await page.goto(url);
   }
+}
+
+/**
+ * An app's own web server on another loopback port, so another origin than the gateway's (one
+ * that ALLOWED_ORIGINS may list). On loopback, as Chromium lets only secure pages reach loopback.
+ */
+export async function appServer(
+  html: string,
+  files: Record<string, string>,
+): Promise<{ origin: string; close(): void }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/') {
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><title>app</title><link rel="icon" href="data:,">${html}`);
+      return;
+    }
+    const body = files[req.url ?? ''];
+    if (body === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'text/javascript' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
