@@ -115,6 +115,7 @@ function start(me: string, credentials: { user: string } | { token: string }): v
   byId('token-field').hidden = true;
   byId('sign-in-error').textContent = '';
   render();
+  performance.mark('im-connect');
   client.connect();
   toInput.focus();
 }
