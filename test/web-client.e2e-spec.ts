@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { SignJWT } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +7,15 @@ import { appServer, BrowserTab, launchChromium, PAGE_WAIT_MS } from './support/b
 import { ChatPage } from './support/chat-page.js';
 import { ChildGateway, freePort } from './support/child-gateway.js';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
+
+/** axe-core, run in the page through the debugging protocol (the page's CSP admits no injected script). */
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.1 A and AA rules that fail, as `rule: element` lines. */
+const ACCESSIBILITY_AUDIT = `(async () => {
+  const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  return result.violations.flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' ')));
+})()`;
 
 /** A browser test opens pages, reconnects and restarts a gateway: well past the default 20 s on a busy machine. */
 const BROWSER_TEST_MS = 90_000;
@@ -119,6 +130,39 @@ describe('chat page in Chromium', { timeout: BROWSER_TEST_MS }, () => {
       await alice.chat.waitForMessages(mine('delivered'));
       await alice.tab.screenshot('offline-delivered-alice');
       await bob.tab.screenshot('offline-reopened-bob');
+      await expectNoProblems();
+    });
+
+    it('passes an accessibility audit signed out and in a conversation, in a focus order that follows the page', async () => {
+      await start();
+      const alice = await open(`${gw.httpUrl}/`);
+      const bob = await open(`${gw.httpUrl}/`);
+      await alice.tab.page.evaluate(AXE);
+      expect(await alice.tab.page.evaluate(ACCESSIBILITY_AUDIT)).toEqual([]);
+
+      // Keyboard only: the id, then Connect; once connected, focus waits in the recipient field.
+      const focused = () => alice.tab.page.evaluate(() => document.activeElement?.id ?? '');
+      await alice.tab.page.keyboard.press('Tab'); // the skip link
+      await alice.tab.page.keyboard.press('Tab');
+      expect(await focused()).toBe('me');
+      await alice.tab.page.keyboard.type('alice');
+      await alice.tab.page.keyboard.press('Tab');
+      expect(await focused()).toBe('connect');
+      await alice.tab.page.keyboard.press('Enter');
+      await alice.chat.waitForConnection('connected');
+      expect(await focused()).toBe('to');
+      await alice.tab.page.keyboard.type('bob');
+      await alice.tab.page.keyboard.press('Tab');
+      expect(await focused()).toBe('body');
+      await alice.tab.page.keyboard.type('typed, not clicked');
+      await alice.tab.page.keyboard.press('Enter');
+
+      await bob.chat.signIn('bob');
+      await alice.chat.waitForMessages([{ body: 'typed, not clicked', mine: true, state: 'delivered' }]);
+      await alice.chat.send('carol', 'queued for carol');
+      await alice.chat.waitForMessages([{ body: 'queued for carol', mine: true, state: 'queued' }]);
+      expect(await alice.tab.page.evaluate(ACCESSIBILITY_AUDIT)).toEqual([]);
+      await alice.tab.screenshot('accessibility-alice');
       await expectNoProblems();
     });
 
