@@ -69,9 +69,12 @@ export function renderPeers(
     if (count > 0) {
       const badge = document.createElement('span');
       badge.className = 'unread';
-      badge.textContent = String(count);
-      badge.setAttribute('aria-label', `${count} unread`);
-      button.append(badge);
+      const words = document.createElement('span');
+      words.className = 'visually-hidden';
+      words.textContent = ' unread';
+      badge.append(String(count), words);
+      // The space keeps the name and the count apart when read out: "bob 1 unread".
+      button.append(' ', badge);
     }
     button.addEventListener('click', () => open(peer));
     const item = document.createElement('li');

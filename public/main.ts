@@ -8,6 +8,13 @@ const AUTH_MODE = document.body.dataset.authMode === 'jwt' ? 'jwt' : 'query';
 /** The last id used in this browser, so that a reopened tab signs in again by itself (query mode). */
 const LAST_USER_KEY = 'im-chat:last-user';
 
+/** Why the gateway let a connection go for good, in words; other codes are shown as numbers. */
+const FINAL_CLOSE_TEXT: Readonly<Record<number, string>> = {
+  4001: 'Signed in from another tab or device',
+  4003: 'Disconnected by an administrator',
+  4401: 'The token expired',
+};
+
 const SDK_STATE_VIEW: Record<ImClientState, ConnectionView> = {
   connecting: 'connecting',
   open: 'connected',
@@ -108,6 +115,12 @@ function start(me: string, credentials: { user: string } | { token: string }): v
     render();
   });
   client.on('open', () => performance.mark('im-connected'));
+  client.on('close', ({ code, willReconnect }) => {
+    // The client has stopped (it does not come back after these): sign in again.
+    if (willReconnect || session?.client !== client) return;
+    stop();
+    byId('sign-in-error').textContent = `${FINAL_CLOSE_TEXT[code] ?? `Disconnected (${code})`}: sign in again.`;
+  });
   byId('me-shown').textContent = me;
   byId('signed-in').hidden = false;
   byId('connect').hidden = true;
@@ -121,8 +134,10 @@ function start(me: string, credentials: { user: string } | { token: string }): v
 }
 
 function stop(): void {
-  session?.client.close();
+  const ending = session;
+  // Cleared first: closing the client reports a close, which must not find this session.
   session = undefined;
+  ending?.client.close();
   storage()?.removeItem(LAST_USER_KEY);
   byId('signed-in').hidden = true;
   byId('connect').hidden = false;

@@ -161,6 +161,10 @@ describe('chat page in Chromium', { timeout: BROWSER_TEST_MS }, () => {
       await alice.chat.waitForMessages([{ body: 'typed, not clicked', mine: true, state: 'delivered' }]);
       await alice.chat.send('carol', 'queued for carol');
       await alice.chat.waitForMessages([{ body: 'queued for carol', mine: true, state: 'queued' }]);
+      // A message from bob while carol's conversation is open: bob's button counts it.
+      await bob.chat.send('alice', 'unread');
+      await alice.tab.page.locator('#peers button[data-peer="bob"] .unread').waitFor({ timeout: PAGE_WAIT_MS });
+      expect(await alice.tab.page.getByRole('button', { name: 'bob 1 unread' }).count()).toBe(1);
       expect(await alice.tab.page.evaluate(ACCESSIBILITY_AUDIT)).toEqual([]);
       await alice.tab.screenshot('accessibility-alice');
       await expectNoProblems();
@@ -208,6 +212,21 @@ describe('chat page in Chromium', { timeout: BROWSER_TEST_MS }, () => {
       await bob.chat.waitForMessages([{ body: 'signed', mine: false, state: 'received' }]);
       await alice.chat.waitForMessages([{ body: 'signed', mine: true, state: 'delivered' }]);
       await alice.tab.screenshot('jwt-alice');
+      await expectNoProblems();
+    });
+
+    it('says why and asks to sign in again when the gateway lets the connection go for good', async () => {
+      gw = await startGateway({ SESSION_POLICY: 'replace' });
+      const first = await open(`${gw.httpUrl}/`);
+      const second = await open(`${gw.httpUrl}/`);
+      await first.chat.signIn('alice');
+      await second.chat.signIn('alice');
+      await first.chat.waitForConnection('offline');
+      await expect(first.tab.page.getByRole('alert').first().textContent()).resolves.toBe(
+        'Signed in from another tab or device: sign in again.',
+      );
+      expect(await first.tab.page.getByRole('button', { name: 'Connect' }).isVisible()).toBe(true);
+      await first.tab.screenshot('replaced-session');
       await expectNoProblems();
     });
 
