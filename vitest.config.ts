@@ -14,7 +14,10 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/**/*.spec.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/**/*.spec.ts', 'public/**/*.spec.ts'] },
+      },
       {
         extends: true,
         test: {
