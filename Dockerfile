@@ -15,6 +15,10 @@ COPY package.json package-lock.json ./
 RUN npm_config_build_from_source=better-sqlite3 npm ci
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The chat page and the SDK bundle (served with WEB_CLIENT=true), built by the same npm run build.
+COPY scripts/build-web.mjs ./scripts/
+COPY client ./client
+COPY public ./public
 RUN npm run build \
  && npm prune --omit=dev
 # What the runtime never reads, about 75 MB: better-sqlite3's SQLite sources, object files and
@@ -39,6 +43,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/public/build ./public/build
 COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node

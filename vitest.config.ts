@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (specs beside the code they test: no sockets, no child processes, seconds)
- * and `e2e` (real `ws` clients against an in-process Nest app or a child `dist/main.js`).
- * `npm run test:unit`, `npm run test:e2e` and `npm test` pick them; the hostile-client suites have
- * their own config (vitest.attacks.config.ts).
+ * Three projects: `unit` (specs beside the code they test: no sockets, no child processes, seconds),
+ * `e2e` (real `ws` clients against an in-process Nest app or a child `dist/main.js`) and `browser`
+ * (the chat page and the SDK package in headless Chromium). `npm run test:unit`, `test:e2e`,
+ * `test:browser` and `npm test` pick them; `npm test` runs `browser` after `e2e`, not beside it,
+ * so that Chromium's CPU use cannot starve the e2e suites that measure time. The hostile-client
+ * suites have their own config (vitest.attacks.config.ts).
  */
 export default defineConfig({
   // Nest's dependency injection reads constructor types from decorator metadata.
@@ -14,13 +16,25 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/**/*.spec.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/**/*.spec.ts', 'public/**/*.spec.ts'] },
+      },
       {
         extends: true,
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts'],
           // Child-process suites spawn dist/main.js: refuse to run them against a stale build.
+          globalSetup: ['test/support/fresh-build.global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/**/*.browser-spec.ts'],
+          // They load the built page and bundle, and restart dist/main.js.
           globalSetup: ['test/support/fresh-build.global-setup.ts'],
         },
       },

@@ -108,11 +108,12 @@ wait_healthy() {
 podman volume create "$VOLUME" >/dev/null
 # HOST=127.0.0.1: the container shares the machine's network, so keep the test gateway on loopback.
 # The clients identify themselves with ?user=, which the image's NODE_ENV=production refuses
-# unless allowed explicitly; production also requires ALLOWED_ORIGINS.
+# unless allowed explicitly; production also requires ALLOWED_ORIGINS, and serves the chat page
+# only when asked to.
 log "starting $NAME on port $PORT"
 podman_quiet run -d --name "$NAME" -v "$VOLUME:/data" \
   -e PORT="$PORT" -e HOST=127.0.0.1 \
-  -e AUTH_MODE=query -e ALLOW_INSECURE_AUTH=true -e ALLOWED_ORIGINS='*' \
+  -e AUTH_MODE=query -e ALLOW_INSECURE_AUTH=true -e ALLOWED_ORIGINS='*' -e WEB_CLIENT=true \
   "$IMAGE" || fail "podman run failed"
 started=$(now_ms)
 wait_healthy
@@ -121,6 +122,13 @@ pass "HEALTHCHECK passed after $(($(now_ms) - started)) ms"
 uid=$(podman exec "$NAME" id -u) || fail "podman exec id -u failed"
 [[ "$uid" == "$EXPECTED_UID" ]] || fail "the gateway runs as uid $uid, expected $EXPECTED_UID"
 pass "runs as uid $uid"
+
+statuses=$(node -e "
+  const base = 'http://127.0.0.1:$PORT';
+  Promise.all(['/', '/sdk/im-client.js'].map((p) => fetch(base + p).then((r) => r.status)))
+    .then((s) => console.log(s.join(' ')), () => console.log('unreachable'));")
+[[ "$statuses" == '200 200' ]] || fail "WEB_CLIENT=true: / and /sdk/im-client.js answered $statuses, expected 200 200"
+pass "the chat page and the SDK bundle are in the image (WEB_CLIENT=true)"
 
 node "$CLIENT" exchange "$URL" || fail "message exchange through the gateway"
 pass "bob received alice's message live; carol received hers from the inbox on connect"

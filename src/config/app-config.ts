@@ -66,4 +66,6 @@ export abstract class AppConfig {
   };
   abstract readonly admin: { readonly token?: string };
   abstract readonly shutdown: { readonly drainMs: number };
+  /** The chat page at `/` and the SDK bundle at `/sdk/im-client.js` (WEB_CLIENT). */
+  abstract readonly web: { readonly enabled: boolean };
 }

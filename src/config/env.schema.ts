@@ -60,6 +60,14 @@ function flag() {
     .default(false);
 }
 
+/** `flag` whose default depends on other variables (set in `loadConfig`). */
+function optionalFlag() {
+  return z
+    .enum(['true', 'false', '1', '0'], { message: 'true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .optional();
+}
+
 /** Comma-separated origins, or `*`; each origin is scheme://host[:port] as browsers send it. */
 function origins() {
   return z
@@ -125,6 +133,8 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, { message: 'a token of at least 16 characters' }).optional(),
   /** Default depends on NODE_ENV, in `loadConfig`. */
   SHUTDOWN_DRAIN_MS: optionalInteger(0, 60_000),
+  /** Default derived from NODE_ENV in `loadConfig`: on in development, off in production. */
+  WEB_CLIENT: optionalFlag(),
 });
 
 export type Env = z.infer<typeof envSchema>;

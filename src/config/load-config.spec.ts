@@ -140,3 +140,18 @@ describe('loadConfig: errors that help without leaking secrets', () => {
     );
   });
 });
+
+describe('loadConfig: WEB_CLIENT', () => {
+  const production = { NODE_ENV: 'production', ALLOWED_ORIGINS: '*', JWT_SECRET: 'x'.repeat(32) };
+
+  it('serves the chat page in development and not in production, unless told', () => {
+    expect(loadConfig({}).web.enabled).toBe(true);
+    expect(loadConfig(production).web.enabled).toBe(false);
+    expect(loadConfig({ ...production, WEB_CLIENT: 'true' }).web.enabled).toBe(true);
+    expect(loadConfig({ WEB_CLIENT: 'false' }).web.enabled).toBe(false);
+  });
+
+  it('names WEB_CLIENT when it is not a boolean', () => {
+    expect(() => loadConfig({ WEB_CLIENT: 'yes' })).toThrow(/^Invalid WEB_CLIENT="yes": expected true or false$/);
+  });
+});

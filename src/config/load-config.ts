@@ -122,6 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdown: {
       drainMs: e.SHUTDOWN_DRAIN_MS ?? (production ? DEFAULT_SHUTDOWN_DRAIN_MS : DEFAULT_DEV_SHUTDOWN_DRAIN_MS),
     },
+    // A production gateway is an API for the operator's own frontends: the demo page and the
+    // SDK route are opt-in there (README, "Chat page").
+    web: { enabled: e.WEB_CLIENT ?? !production },
   };
 }
 
