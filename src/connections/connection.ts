@@ -1,23 +1,12 @@
 import type { ImMessage } from '../messages/im-message.js';
 import type { OutboundCodec } from './outbound-codec.js';
 import type { DeliveryStatus, SendFailure, SendListener } from '../messages/send-listener.js';
-import { CloseCode } from './close-code.js';
 import { ClientSession } from './client-session.js';
+import { type ReadPause, type SocketLike, SocketChannel } from './socket-channel.js';
+
+export type { SocketLike } from './socket-channel.js';
 
 export type WireProtocol = 'text' | 'json';
-
-/** The part of a `ws` socket a connection uses; structural so a spec can supply a stub. */
-export interface SocketLike {
-  readonly readyState: number;
-  readonly bufferedAmount: number;
-  send(data: string, cb?: (error?: Error | null) => void): void;
-  ping(): void;
-  pong(data?: Buffer): void;
-  pause(): void;
-  resume(): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-}
 
 /** What a connection reports to whoever routes its messages. */
 export interface WriteListener {
@@ -52,29 +41,11 @@ export function heldBytes(message: ImMessage): number {
   return Buffer.byteLength(message.body) + message.from.length + message.to.length + MESSAGE_ENVELOPE_BYTES;
 }
 
-/** How long a peer gets to answer our close frame. */
-const CLOSE_HANDSHAKE_GRACE_MS = 3_000;
-
-/** A burst may overfill the send buffer for a moment; a reader that stays behind this long is slow. */
-const SLOW_CONSUMER_GRACE_MS = 1_000;
-/** Beyond this multiple of SLOW_CONSUMER_BYTES no grace is given: memory matters more. */
-const SLOW_CONSUMER_HARD_FACTOR = 4;
-/** A slow consumer gets this long to read what is in flight and our 1013 close frame. */
-const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
-
-interface CorkableSocket {
-  cork(): void;
-  uncork(): void;
-}
-
-/** `WebSocket.OPEN` and `CLOSED` without importing `ws` into the domain. */
-const OPEN = 1;
-const CLOSED = 3;
-
 let nextConnectionId = 1;
 
 /**
- * One live WebSocket of one user, and the messages it is responsible for until they settle.
+ * One live WebSocket of one user, and the messages it is responsible for until they settle. Its
+ * socket's I/O is a `SocketChannel`; the gateway's per-session state is a `ClientSession`.
  *
  * Order is kept by one rule: a message is written at once only when nothing is waiting ahead of
  * it; otherwise it waits in `backlog` — behind the offline-inbox drain that runs when the
@@ -102,8 +73,11 @@ export class Connection implements SendListener {
   readonly session: ClientSession;
   readonly window: number;
 
+  /** The socket's I/O: batched writes, the slow-consumer check, reading paused and resumed. */
+  readonly channel: SocketChannel;
+
   constructor(
-    readonly socket: SocketLike,
+    socket: SocketLike,
     readonly user: string,
     readonly protocol: WireProtocol,
     private readonly codec: OutboundCodec,
@@ -112,14 +86,20 @@ export class Connection implements SendListener {
   ) {
     this.window = limits.window;
     this.session = new ClientSession(limits.ratePerSecond, limits.rateBurst);
-    this.tcp = (socket as { _socket?: CorkableSocket })._socket;
+    this.channel = new SocketChannel(socket, limits.slowConsumerBytes, () => listener.overloaded(this));
   }
 
-  /** The TCP socket under a `ws` socket (absent under a test stub). */
-  private readonly tcp: CorkableSocket | undefined;
+  get socket(): SocketLike {
+    return this.channel.socket;
+  }
 
   get isOpen(): boolean {
-    return this.socket.readyState === OPEN;
+    return this.channel.isOpen;
+  }
+
+  /** Closed by the gateway for not reading what it was sent. */
+  get slowConsumer(): boolean {
+    return this.channel.slowConsumer;
   }
 
   /** JSON connections acknowledge each message; plain-text ones cannot. */
@@ -155,7 +135,7 @@ export class Connection implements SendListener {
     this.backlogBytes += heldBytes(message);
     const waiting = this.backlog.length - this.backlogHead;
     if (waiting > this.limits.backlogMessages || this.backlogBytes > this.limits.slowConsumerBytes) {
-      this.closeSlowConsumer();
+      this.channel.closeSlowConsumer();
     }
   }
 
@@ -166,17 +146,16 @@ export class Connection implements SendListener {
 
   /** Writes an already-encoded plain-text frame nobody tracks. */
   writeBody(frame: string): void {
-    this.send(frame);
-    this.checkBackpressure();
+    this.channel.send(frame);
   }
 
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
     this.unackedBytes += heldBytes(message);
-    if (this.acks) this.send(this.codec.message(message));
+    if (this.acks) this.channel.send(this.codec.message(message));
     else {
-      this.send(this.codec.message(message), (error?: Error | null) => {
+      this.channel.send(this.codec.message(message), (error?: Error | null) => {
         if (!error && this.unacked.delete(message.id)) {
           this.unackedBytes -= heldBytes(message);
           this.afterSettle();
@@ -184,57 +163,18 @@ export class Connection implements SendListener {
         }
       });
     }
-    this.checkBackpressure();
-  }
-
-  /**
-   * A client that does not read lets our send buffer grow without bound. Over SLOW_CONSUMER_BYTES
-   * for longer than a burst lasts (or far over it at once) it is closed with 1013, and what it
-   * held is handed on by the normal close path.
-   */
-  private checkBackpressure(): void {
-    const buffered = this.socket.bufferedAmount;
-    const limit = this.limits.slowConsumerBytes;
-    if (buffered <= limit || this.slowConsumer || this.slowCheck !== undefined) return;
-    if (buffered > limit * SLOW_CONSUMER_HARD_FACTOR) {
-      this.closeSlowConsumer();
-      return;
-    }
-    this.slowCheck = setTimeout(() => {
-      this.slowCheck = undefined;
-      if (this.socket.bufferedAmount > limit) this.closeSlowConsumer();
-    }, SLOW_CONSUMER_GRACE_MS);
-    this.slowCheck.unref();
-  }
-
-  /**
-   * Closes with 1013 a client that reads (or acks) slower than it is sent to. What it holds goes
-   * back at once, to its user's other connections or the inbox, not when the close completes.
-   */
-  private closeSlowConsumer(): void {
-    if (!this.isOpen) return;
-    this.slowConsumer = true;
-    this.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
-    setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
-    // Not from inside the write or route that found it slow: the router may be iterating this user.
-    queueMicrotask(() => this.listener.overloaded(this));
   }
 
   /** The connection is gone: its timers stop. */
   dispose(): void {
-    clearTimeout(this.slowCheck);
+    this.channel.dispose();
     this.session.dispose();
   }
-
-  /** Closed by the gateway for not reading its messages. */
-  slowConsumer = false;
-  private slowCheck: NodeJS.Timeout | undefined;
 
   /** Sends a protocol frame (an answer, not a message). */
   sendFrame(frame: string | undefined): void {
     if (frame === undefined || !this.isOpen) return;
-    this.send(frame);
-    this.checkBackpressure();
+    this.channel.send(frame);
   }
 
   /** Tells a JSON sender what became of its message `clientId`. */
@@ -299,87 +239,35 @@ export class Connection implements SendListener {
   }
 
   ping(): void {
-    this.socket.ping();
+    this.channel.ping();
   }
 
-  /**
-   * Stops reading the client's frames for `ms`: a client over its rate limit meets TCP
-   * backpressure, so a flood costs the event loop one read per pause, not one per frame sent.
-   */
+  /** See `SocketChannel.throttle`. */
   throttle(ms: number): void {
-    // Closing too: a flooder that ignores our close frame is read no faster until it is cut.
-    if (this.readPause === 'throttle' || this.socket.readyState === CLOSED) return;
-    this.pauseReading('throttle');
-    setTimeout(() => this.resumeReading('throttle'), ms).unref();
+    this.channel.throttle(ms);
   }
 
-  /**
-   * Stops reading until `resumeReading('turn')`: this event-loop turn has read its share. False
-   * when the socket was not being read already (or is gone), so there is nothing to resume.
-   */
+  /** See `SocketChannel.pauseForTurn`. */
   pauseForTurn(): boolean {
-    if (this.readPause !== undefined || this.socket.readyState === CLOSED) return false;
-    this.pauseReading('turn');
-    return true;
+    return this.channel.pauseForTurn();
   }
 
-  /** Reads again, unless a longer pause than `reason` is in force. */
-  resumeReading(reason: 'turn' | 'throttle'): void {
-    if (this.readPause !== reason) return;
-    this.readPause = undefined;
-    this.socket.resume();
+  resumeReading(reason: ReadPause): void {
+    this.channel.resumeReading(reason);
   }
 
-  private pauseReading(reason: 'turn' | 'throttle'): void {
-    if (this.readPause === undefined) this.socket.pause();
-    this.readPause = reason;
-  }
-
-  /** Why the socket is not being read, if it is not. */
-  private readPause: 'turn' | 'throttle' | undefined;
-
-  /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
   pong(data: Buffer): void {
-    if (!this.isOpen) return;
-    this.corkForTurn();
-    this.socket.pong(data);
-    this.checkBackpressure();
+    this.channel.pong(data);
   }
 
   terminate(): void {
-    this.socket.terminate();
+    this.channel.terminate();
   }
 
-  /**
-   * Starts the closing handshake; a peer that does not answer within CLOSE_HANDSHAKE_GRACE_MS
-   * (a dead link) is cut, so nothing waits on it (`ws` alone would wait 30 s).
-   */
+  /** See `SocketChannel.close`: a peer that does not answer our close frame is cut. */
   close(code: number, reason: string): void {
-    this.socket.close(code, reason);
-    setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();
+    this.channel.close(code, reason);
   }
-
-  /**
-   * Frames written in one turn of the event loop leave in one TCP write: the socket is corked at
-   * the first and uncorked once the current batch of incoming frames has been handled.
-   */
-  private send(frame: string, written?: (error?: Error | null) => void): void {
-    this.corkForTurn();
-    this.socket.send(frame, written);
-  }
-
-  private corkForTurn(): void {
-    if (this.corked || this.tcp === undefined) return;
-    this.corked = true;
-    this.tcp.cork();
-    process.nextTick(this.uncork);
-  }
-
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.tcp!.uncork();
-  };
 
   private afterSettle(): void {
     this.pump();
