@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import type { OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import {
   ASSETS_DIR,
@@ -37,14 +38,21 @@ function asset(body: Buffer, file: string, cacheControl: string): WebAsset {
 /**
  * The chat page, its assets and the SDK bundle, read once at boot and served from memory: a few
  * tens of kilobytes that never change while the process runs. Missing files stop the boot, with
- * what to run.
+ * what to run, in one line: they are read when the module starts, where a failure is reported as
+ * it is, not while Nest builds its providers, which logs a stack trace first.
  */
-export class WebAssets {
-  readonly page: WebAsset;
-  readonly sdk: WebAsset;
-  private readonly assets: ReadonlyMap<string, WebAsset>;
+export class WebAssets implements OnModuleInit {
+  page!: WebAsset;
+  sdk!: WebAsset;
+  private assets: ReadonlyMap<string, WebAsset> = new Map();
 
-  constructor(root: string, config: AppConfig) {
+  constructor(
+    private readonly root: string,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const { root, config } = this;
     if (!existsSync(join(root, PAGE_FILE)) || !existsSync(join(root, SDK_FILE))) {
       throw new Error(
         `WEB_CLIENT is on but the chat page is not built (${root}): run \`npm run build\`, or set WEB_CLIENT=false`,
