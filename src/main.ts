@@ -102,7 +102,10 @@ async function bootstrap(): Promise<void> {
   logStartup(config, logger);
 }
 
-/** What an operator checks first, one line each: who may connect, where messages are kept, where to connect. */
+/**
+ * What an operator checks first, one line each: who may connect, where messages are kept, the
+ * chat page when it is on, and where to connect (last, so it is the line to look for).
+ */
 function logStartup(config: AppConfig, logger: Logger): void {
   const { host, port } = config.http;
   if (config.auth.mode === 'query') {
@@ -113,6 +116,7 @@ function logStartup(config: AppConfig, logger: Logger): void {
   const { driver, sqlitePath } = config.offline;
   logger.log(driver === 'sqlite' ? `Inbox: sqlite at ${resolve(sqlitePath)}` : 'Inbox: memory (lost on restart)');
   const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  if (config.web.enabled) logger.log(`Chat page: http://${reachable}:${port}/ (WEB_CLIENT=true)`);
   logger.log(`im-gateway listening on http://${host}:${port}; connect to ws://${reachable}:${port}${config.ws.path}`);
 }
 

@@ -66,6 +66,7 @@ describe('the gateway process', () => {
     );
     expect(g.output).toMatch(/WARN \[Main\] Auth: AUTH_MODE=query, the user is whatever \?user= says/);
     expect(g.output).toContain(`Inbox: sqlite at ${dir.path}/inbox.db`);
+    expect(g.output).toContain(`Chat page: http://127.0.0.1:${g.port}/ (WEB_CLIENT=true)`);
     expect(g.output).toContain(`connect to ws://127.0.0.1:${g.port}/ws`);
   });
 
