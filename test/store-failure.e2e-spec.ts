@@ -66,4 +66,20 @@ describe('when the offline store fails', () => {
     expect((await bob.all('message', 1)).map((m) => m.body)).toEqual(['hello']);
     await Promise.all([alice.close(), bob.close()]);
   });
+
+  it('on the inbox read of a drain: the client is sent away with 1013, and gets its backlog first on return', async () => {
+    const store = new FaultyOfflineStore();
+    gw = await startWith(store);
+    const alice = await JsonClient.open(gw.wsUrl('alice'));
+    alice.send('c1', 'bob', 'first');
+    expect(await alice.next('sent')).toMatchObject({ id: 'c1', status: 'queued' });
+    store.failNextPeek(new Error('disk I/O error'));
+    const turnedAway = await JsonClient.open(gw.wsUrl('bob'));
+    expect(await turnedAway.raw.closed()).toEqual({ code: 1013, reason: 'inbox unavailable' });
+    alice.send('c2', 'bob', 'second');
+    expect(await alice.next('sent')).toMatchObject({ id: 'c2', status: 'queued' });
+    const bob = (await JsonClient.open(gw.wsUrl('bob'))).ackAll();
+    expect((await bob.all('message', 2)).map((m) => m.body)).toEqual(['first', 'second']);
+    await Promise.all([alice.close(), bob.close()]);
+  });
 });

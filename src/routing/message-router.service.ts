@@ -12,6 +12,9 @@ import { IdempotencyWindow } from './idempotency-window.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
 
+/** Close reason when the inbox cannot be read for a connection's drain (code 1013). */
+export const INBOX_UNAVAILABLE_REASON = 'inbox unavailable';
+
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
 
@@ -258,7 +261,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
         afterSeq = batch[batch.length - 1]!.seq;
       }
     } catch (error) {
-      this.logger.warn(`Inbox drain for connection ${connection.id} stopped: ${String(error)}`);
+      // Live messages wait behind the drain; delivering them without the backlog would break
+      // the order, so the client is sent away to reconnect and drain again.
+      this.logger.warn(`Inbox drain for connection ${connection.id} failed, closing it with 1013: ${String(error)}`);
+      connection.close(CloseCode.TRY_AGAIN_LATER, INBOX_UNAVAILABLE_REASON);
     } finally {
       connection.finishDrain();
     }

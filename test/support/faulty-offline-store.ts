@@ -1,5 +1,5 @@
 import { MemoryOfflineMessageDriver } from '../../src/offline/memory-offline-message.driver.js';
-import type { InboxWrite, SentRecord, WriteResult } from '../../src/offline/offline-message.store.js';
+import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from '../../src/offline/offline-message.store.js';
 
 /**
  * The memory inbox with faults a test turns on; injected with
@@ -9,6 +9,7 @@ import type { InboxWrite, SentRecord, WriteResult } from '../../src/offline/offl
 export class FaultyOfflineStore extends MemoryOfflineMessageDriver {
   private death: Error | undefined;
   private readonly lookupFailures: Error[] = [];
+  private readonly peekFailures: Error[] = [];
 
   /**
    * From now on the store fails the way the SQLite driver does once its writer thread is gone:
@@ -22,6 +23,23 @@ export class FaultyOfflineStore extends MemoryOfflineMessageDriver {
   /** The next `findSent` rejects with `error`, as a read does on a disk I/O error; the ones after it answer. */
   failNextLookup(error: Error): void {
     this.lookupFailures.push(error);
+  }
+
+  /** The next `peek` (an inbox read for a drain) rejects with `error`; the ones after it answer. */
+  failNextPeek(error: Error): void {
+    this.peekFailures.push(error);
+  }
+
+  override async peek(
+    recipient: string,
+    now: number,
+    limit: number,
+    afterSeq?: number,
+    maxBytes?: number,
+  ): Promise<StoredMessage[]> {
+    const failure = this.peekFailures.shift();
+    if (failure) throw failure;
+    return super.peek(recipient, now, limit, afterSeq, maxBytes);
   }
 
   override async write(batch: InboxWrite): Promise<WriteResult> {
