@@ -188,26 +188,22 @@ function jwksFileProblem(path: string): string | undefined {
 /** AUTH_MODE=jwt needs exactly one key source. */
 function jwtKey(e: Env, implied: string, problems: string[]): JwtKeySource | undefined {
   const pem = e.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
-  if (pem !== undefined && !isPublicKeyPem(pem)) {
+  const publicKey = pem !== undefined && isPublicKeyPem(pem) ? pem : undefined;
+  if (pem !== undefined && publicKey === undefined) {
     problems.push(
       'Invalid JWT_PUBLIC_KEY (value not shown): expected a PEM public key (-----BEGIN PUBLIC KEY-----, RSA or EC), with newlines written as they are or as \\n',
     );
   }
-  if (e.JWT_JWKS_FILE !== undefined) {
-    const problem = jwksFileProblem(e.JWT_JWKS_FILE);
-    if (problem !== undefined) problems.push(`Invalid JWT_JWKS_FILE=${JSON.stringify(e.JWT_JWKS_FILE)}: ${problem}`);
-  }
+  const jwksProblem = e.JWT_JWKS_FILE === undefined ? undefined : jwksFileProblem(e.JWT_JWKS_FILE);
+  if (jwksProblem !== undefined)
+    problems.push(`Invalid JWT_JWKS_FILE=${JSON.stringify(e.JWT_JWKS_FILE)}: ${jwksProblem}`);
   const given = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_FILE'].filter((name) =>
     problems.some((p) => p.startsWith(`Invalid ${name}`)),
   );
   const sources = [
     e.JWT_SECRET !== undefined && { kind: 'secret' as const, secret: e.JWT_SECRET },
-    pem !== undefined && isPublicKeyPem(pem) && { kind: 'publicKey' as const, pem },
-    e.JWT_JWKS_FILE !== undefined &&
-      !problems.some((p) => p.startsWith('Invalid JWT_JWKS_FILE')) && {
-        kind: 'jwksFile' as const,
-        path: e.JWT_JWKS_FILE,
-      },
+    publicKey !== undefined && { kind: 'publicKey' as const, pem: publicKey },
+    e.JWT_JWKS_FILE !== undefined && jwksProblem === undefined && { kind: 'jwksFile' as const, path: e.JWT_JWKS_FILE },
   ].filter((s) => s !== false);
   // A key that was given but is invalid has been reported already.
   if (sources.length + given.length === 1) return sources[0];
