@@ -86,8 +86,7 @@ function checkPortFree(host: string, port: number): Promise<void> {
   });
 }
 
-async function bootstrap(): Promise<void> {
-  const config = configOrExit();
+async function bootstrap(config: AppConfig): Promise<void> {
   await checkPortFree(config.http.host, config.http.port);
   const app = await createApp(config);
   const logger = new Logger('Main');
@@ -120,8 +119,9 @@ function logStartup(config: AppConfig, logger: Logger): void {
   logger.log(`im-gateway listening on http://${host}:${port}; connect to ws://${reachable}:${port}${config.ws.path}`);
 }
 
-bootstrap().catch((error: unknown) => {
-  const { host, port } = configOrExit().http;
+const config = configOrExit();
+bootstrap(config).catch((error: unknown) => {
+  const { host, port } = config.http;
   const reason = listenProblem(error, host, port) ?? (error instanceof Error ? error.message : String(error));
   process.stderr.write(`im-gateway failed to start: ${reason}\n`);
   process.exit(1);
