@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { Authenticator } from '../auth/authenticator.js';
+import { type OriginMatcher, originMatcher } from '../config/origin-matcher.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
@@ -23,7 +24,7 @@ function refuse(status: number, reason: string, metric: string): UpgradeDecision
 export class UpgradePolicy {
   private readonly logger = new Logger(UpgradePolicy.name);
   private accepting = true;
-  private readonly origins: ReadonlySet<string> | undefined;
+  private readonly allowsOrigin: OriginMatcher | undefined;
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -31,8 +32,7 @@ export class UpgradePolicy {
     private readonly metrics: GatewayMetrics,
     private readonly config: AppConfig,
   ) {
-    const allowed = config.auth.allowedOrigins;
-    this.origins = allowed === undefined ? undefined : new Set(allowed.map((o) => o.toLowerCase()));
+    this.allowsOrigin = originMatcher(config.auth.allowedOrigins);
   }
 
   /** From now on every upgrade is refused with 503 (the process is shutting down). */
@@ -54,7 +54,7 @@ export class UpgradePolicy {
     if (!this.accepting) return refuse(503, 'server shutting down', 'shutting_down');
     const origin = request.headers.origin;
     // Browsers always send Origin; other clients (servers, mobile apps) are not CSWSH vectors.
-    if (this.origins !== undefined && origin !== undefined && !this.origins.has(origin.toLowerCase())) {
+    if (this.allowsOrigin !== undefined && origin !== undefined && !this.allowsOrigin(origin)) {
       return refuse(403, 'origin not allowed', 'origin');
     }
     const protocol = this.protocolOf(request.headers['sec-websocket-protocol']);

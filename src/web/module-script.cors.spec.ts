@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { originMatcher } from '../config/origin-matcher.js';
 import { moduleScriptCors } from './module-script.cors.js';
 
 describe('moduleScriptCors', () => {
@@ -8,14 +9,16 @@ describe('moduleScriptCors', () => {
   });
 
   it('names a listed origin back, whatever its case, and says the answer varies by origin', () => {
-    expect(moduleScriptCors('https://App.example', ['https://app.example'])).toEqual({
+    expect(moduleScriptCors('https://App.example', originMatcher(['https://app.example']))).toEqual({
       vary: 'Origin',
       'access-control-allow-origin': 'https://App.example',
     });
   });
 
   it('allows no other origin', () => {
-    expect(moduleScriptCors('https://evil.example', ['https://app.example'])).toEqual({ vary: 'Origin' });
-    expect(moduleScriptCors(undefined, ['https://app.example'])).toEqual({ vary: 'Origin' });
+    expect(moduleScriptCors('https://evil.example', originMatcher(['https://app.example']))).toEqual({
+      vary: 'Origin',
+    });
+    expect(moduleScriptCors(undefined, originMatcher(['https://app.example']))).toEqual({ vary: 'Origin' });
   });
 });

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
+import { type OriginMatcher, originMatcher } from '../config/origin-matcher.js';
 import { pageContentSecurityPolicy } from './content-security.policy.js';
 import { moduleScriptCors } from './module-script.cors.js';
 import { WebAssets, type WebAsset } from './web-assets.js';
@@ -19,10 +20,14 @@ const NOT_MODIFIED = 304;
 @ApiExcludeController()
 @Controller()
 export class WebController {
+  private readonly allowsOrigin: OriginMatcher | undefined;
+
   constructor(
     private readonly files: WebAssets,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.allowsOrigin = originMatcher(config.auth.allowedOrigins);
+  }
 
   @Get()
   page(
@@ -43,7 +48,7 @@ export class WebController {
     @Res() reply: Reply,
   ) {
     send(reply, this.files.sdk, etag, {
-      ...moduleScriptCors(origin, this.config.auth.allowedOrigins),
+      ...moduleScriptCors(origin, this.allowsOrigin),
       // Pages that isolate themselves (COEP) may embed it too.
       'cross-origin-resource-policy': 'cross-origin',
     });
