@@ -1,26 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OfflineMessageStore } from '../src/offline/offline-message.store.js';
 import { startGateway, tempDir, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
 import { JsonClient } from './support/json-client.js';
+import { metric } from './support/metric.js';
 import { TestClient, withTimeout } from './support/ws-client.js';
-
-/** The value of one sample line of `/metrics`. */
-async function metric(gw: TestGateway, series: string): Promise<number | undefined> {
-  const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-/** Polls `check` until it holds, or fails after `ms`. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 5_000): Promise<void> {
-  await withTimeout(
-    (async () => {
-      while (!(await check())) await new Promise((r) => setTimeout(r, 20));
-    })(),
-    what,
-    ms,
-  );
-}
 
 /**
  * Limits that fit together: the in-flight window is bounded in bytes as well as messages, so a
@@ -69,7 +53,7 @@ describe('flow control and inbox quotas', () => {
       const received = await withTimeout(carol.all('message', count), `${count} messages`, 60_000);
       expect(received.map((m) => Number(m.body.split(':')[0]))).toEqual(Array.from({ length: count }, (_, i) => i));
       expect(carol.raw.socket.readyState).toBe(carol.raw.socket.OPEN);
-      expect(await metric(gw!, 'im_gateway_slow_consumer_closes_total')).toBe(0);
+      expect(await metric(gw!.httpUrl, 'im_gateway_slow_consumer_closes_total')).toBe(0);
     },
     90_000,
   );
@@ -129,7 +113,8 @@ describe('flow control and inbox quotas', () => {
     await bob.close();
     await eventually(
       'the refusal counted',
-      async () => (await metric(gw!, 'im_gateway_frames_dropped_total{reason="inbox_full"}')) === 1,
+      async () => expect(await metric(gw!.httpUrl, 'im_gateway_frames_dropped_total{reason="inbox_full"}')).toBe(1),
+      5_000,
     );
     const again = (await json('bob')).ackAll();
     expect((await again.all('message', 1)).map((m) => m.body)).toEqual(['one']);
@@ -151,7 +136,11 @@ describe('flow control and inbox quotas', () => {
     // The disk has room again; no client sends anything, and the probe finds out.
     write.mockRestore();
     probe.mockRestore();
-    await eventually('ready again', async () => (await fetch(`${gw!.httpUrl}/health/ready`)).status === 200, 5_000);
+    await eventually(
+      'ready again',
+      async () => expect((await fetch(`${gw!.httpUrl}/health/ready`)).status).toBe(200),
+      5_000,
+    );
     alice.send('h-3', 'bob', 'x');
     expect(await alice.next('sent')).toMatchObject({ id: 'h-3', status: 'queued' });
   });

@@ -3,12 +3,7 @@ import { eventually } from './support/eventually.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
 import { sleep, TestClient } from './support/ws-client.js';
-
-/** The value of one sample line, e.g. `im_gateway_messages_routed_total{path="inbox"}`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import { sample } from './support/metric.js';
 
 describe('GET /metrics', () => {
   let gw: TestGateway;
