@@ -34,6 +34,7 @@ interface HookRequest extends AuthorizedRequest {
 }
 interface HookReply extends ChallengeReply {
   readonly raw: ServerResponse;
+  removeHeader(name: string): unknown;
 }
 type RequestHook = (request: HookRequest, reply: HookReply, done: (error?: Error) => void) => void;
 
@@ -89,8 +90,14 @@ export function adminRouteHook(token: string, maxPayloadBytes: number): (route: 
     done(refusal);
   };
   // A throw hands the error on to the application's handler (Nest's exception layer).
-  const errorHandler = (error: { readonly code?: unknown }): never => {
-    throw error.code === BODY_TOO_LARGE_CODE ? new PayloadTooLargeException(tooLarge) : error;
+  const errorHandler = (error: { readonly code?: unknown }, request: HookRequest, reply: HookReply): never => {
+    if (error.code !== BODY_TOO_LARGE_CODE) throw error;
+    // Fastify marks the answer `Connection: close`, and Node then closes the socket the moment
+    // the 413 is written, with the body unread: the reset can overtake the 413. The refused
+    // body is left unread as a refused token's is, and the connection closed after the linger.
+    reply.removeHeader('connection');
+    closeUnread(request.raw, reply.raw);
+    throw new PayloadTooLargeException(tooLarge);
   };
 
   return (route) => {

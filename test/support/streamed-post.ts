@@ -18,6 +18,12 @@ export interface StreamedPostOptions {
   readonly abortAfterBytes?: number;
   /** Keep writing after the answer arrives, to see whether the server still reads. */
   readonly keepWritingAfterAnswer?: boolean;
+  /**
+   * Keep the connection, blocked on a full send buffer, until the server closes it, instead of
+   * hanging up once the answer is read: an attacker who makes the server pay for every refused
+   * connection it holds.
+   */
+  readonly holdUntilClosed?: boolean;
 }
 
 export interface StreamedPostResult {
@@ -103,8 +109,13 @@ export async function streamedPost(url: string, options: StreamedPostOptions): P
     let ok = true;
     flushed = new Promise((resolve) => (ok = socket.write(data, resolve)));
     // Yielding to the event loop after every write is what lets the client read while it sends.
-    if (!ok) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
-    else await new Promise(setImmediate);
+    if (!ok) {
+      // An answer ends the wait too, unless the caller holds on or writes on: a server that has
+      // answered may stop reading without closing the connection.
+      const drained = new Promise((resolve) => socket.once('drain', resolve));
+      const holds = options.holdUntilClosed === true || options.keepWritingAfterAnswer === true;
+      await Promise.race(holds ? [drained, closed] : [drained, closed, answered]);
+    } else await new Promise(setImmediate);
   };
   const sendBody = async (chunk: Buffer): Promise<void> => {
     await send(
