@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection } from '../connections/connection.js';
 import { forLog } from '../logging/log-escape.js';
-import { NODE_ID } from './admin.constants.js';
 import type { KickResult, Presence } from './presence.dto.js';
 
 /**
@@ -14,7 +14,14 @@ import type { KickResult, Presence } from './presence.dto.js';
 export class AdminUsersService {
   private readonly logger = new Logger(AdminUsersService.name);
 
-  constructor(private readonly pool: ConnectionPool) {}
+  private readonly nodeId: string;
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    config: AppConfig,
+  ) {
+    this.nodeId = config.cluster.nodeId;
+  }
 
   presence(user: string): Presence {
     const open = this.openConnectionsOf(user);
@@ -22,7 +29,7 @@ export class AdminUsersService {
       user,
       online: open.length > 0,
       connections: open.map((c) => ({ id: c.id, protocol: c.protocol, openedAt: new Date(c.openedAt).toISOString() })),
-      nodes: open.length > 0 ? [NODE_ID] : [],
+      nodes: open.length > 0 ? [this.nodeId] : [],
     };
   }
 

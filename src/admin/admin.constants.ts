@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 /** Sender of admin messages that name none: an announcement from the operator, not from a user. */
 export const SYSTEM_SENDER = 'system';
 
@@ -9,9 +7,6 @@ export const SYSTEM_SENDER = 'system';
  * is better served by a 202 than by a request held open.
  */
 export const SEND_WAIT_MS = 5_000;
-
-/** This process in presence answers: unique per host and process, and readable in logs. */
-export const NODE_ID = `${hostname()}:${process.pid}`;
 
 /** Name of the bearer security scheme in the OpenAPI document. */
 export const ADMIN_SECURITY_SCHEME = 'bearer';

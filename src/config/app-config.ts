@@ -1,5 +1,6 @@
 import type {
   AUTH_MODES,
+  CLUSTER_MODES,
   LOG_FORMATS,
   LOG_LEVELS,
   OFFLINE_STORE_DRIVERS,
@@ -12,6 +13,7 @@ export type SessionPolicy = (typeof SESSION_POLICIES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 export type AuthMode = (typeof AUTH_MODES)[number];
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Where the JWT verification key comes from; exactly one. */
@@ -38,6 +40,14 @@ export abstract class AppConfig {
     readonly sqlitePath: string;
     readonly sqliteSynchronous: SqliteSynchronous;
     readonly ttlSeconds: number;
+  };
+  /** The Redis that the `redis` inbox and the cluster share (REDIS_URL, REDIS_KEY_PREFIX). */
+  abstract readonly redis: { readonly url: string; readonly keyPrefix: string };
+  abstract readonly cluster: {
+    readonly mode: ClusterMode;
+    /** This process in presence, logs and message ids; unique among the nodes of a cluster. */
+    readonly nodeId: string;
+    readonly presenceTtlSeconds: number;
   };
   abstract readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   abstract readonly production: boolean;

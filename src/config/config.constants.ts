@@ -16,6 +16,17 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 65_536;
 
 export const OFFLINE_STORE_DRIVERS = ['sqlite', 'memory'] as const;
+/** `none`: one process, nothing shared. `redis`: many processes as one, over one Redis. */
+export const CLUSTER_MODES = ['none', 'redis'] as const;
+/** A local Redis, as `redis-server` starts with no arguments. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** Every key the gateway writes starts with it, so one Redis can serve other applications too. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'im:';
+/**
+ * A dead node's presence is gone after this; its users are then reached through the inbox. Each
+ * node refreshes its entries every third of it, so two missed refreshes in a row still keep them.
+ */
+export const DEFAULT_PRESENCE_TTL_SECONDS = 15;
 export const SESSION_POLICIES = ['multi', 'replace'] as const;
 export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;
 export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;

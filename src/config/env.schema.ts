@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import {
   AUTH_MODES,
+  CLUSTER_MODES,
   DEFAULT_INBOX_MAX_BYTES,
+  DEFAULT_PRESENCE_TTL_SECONDS,
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_REDIS_URL,
   DEFAULT_INBOX_MAX_MESSAGES,
   DEFAULT_JWT_CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_CONNECTIONS,
@@ -102,6 +106,21 @@ export const envSchema = z.object({
   OFFLINE_STORE: oneOf(OFFLINE_STORE_DRIVERS, 'sqlite'),
   SQLITE_PATH: nonEmpty(DEFAULT_SQLITE_PATH),
   SQLITE_SYNCHRONOUS: oneOf(SQLITE_SYNCHRONOUS_MODES, 'full'),
+  REDIS_URL: nonEmpty(DEFAULT_REDIS_URL).pipe(
+    z.string().regex(/^rediss?:\/\/[^\s]+$/i, { message: 'a redis:// or rediss:// URL (redis://host:6379/0)' }),
+  ),
+  REDIS_KEY_PREFIX: nonEmpty(DEFAULT_REDIS_KEY_PREFIX).pipe(
+    z.string().regex(/^[^\s{}]{1,64}$/, { message: 'up to 64 characters, without spaces or braces' }),
+  ),
+  CLUSTER: oneOf(CLUSTER_MODES, 'none'),
+  /** Default: unique per process, in `loadConfig`. */
+  NODE_ID: optional().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'up to 64 letters, digits, dots, dashes, colons or underscores' })
+      .optional(),
+  ),
+  PRESENCE_TTL_SECONDS: integer(3, 3_600, DEFAULT_PRESENCE_TTL_SECONDS),
   OFFLINE_TTL_SECONDS: integer(1, 31_536_000, DEFAULT_OFFLINE_TTL_SECONDS),
   HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000, DEFAULT_HEARTBEAT_INTERVAL_MS),
   MAX_PAYLOAD_BYTES: integer(16, 16_777_216, DEFAULT_MAX_PAYLOAD_BYTES),

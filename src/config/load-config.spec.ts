@@ -155,3 +155,30 @@ describe('loadConfig: WEB_CLIENT', () => {
     expect(() => loadConfig({ WEB_CLIENT: 'yes' })).toThrow(/^Invalid WEB_CLIENT="yes": expected true or false$/);
   });
 });
+
+describe('loadConfig: cluster mode', () => {
+  it('runs alone unless told, with a node id unique to the process', () => {
+    const config = loadConfig({});
+    expect(config.cluster.mode).toBe('none');
+    expect(config.cluster.nodeId).toMatch(/^[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}$/);
+    expect(loadConfig({}).cluster.nodeId).not.toBe(config.cluster.nodeId);
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'im:' });
+    expect(config.cluster.presenceTtlSeconds).toBe(15);
+  });
+
+  it('refuses CLUSTER=redis over an inbox that only one process can open, in one line', () => {
+    expect(() => loadConfig({ CLUSTER: 'redis' })).toThrow(
+      /^Invalid CLUSTER="redis" with OFFLINE_STORE="sqlite": the nodes of a cluster share one inbox; set OFFLINE_STORE=redis$/,
+    );
+    expect(() => loadConfig({ CLUSTER: 'redis', OFFLINE_STORE: 'memory' })).toThrow(/OFFLINE_STORE="memory"/);
+  });
+
+  it('says what REDIS_URL and NODE_ID accept, and never shows the URL, which may hold a password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@redis:6379' })).toThrow(
+      /^Invalid REDIS_URL \(value not shown\): expected a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@redis:6379' })).not.toThrow(/hunter2/);
+    expect(() => loadConfig({ NODE_ID: 'gw 1' })).toThrow(/^Invalid NODE_ID="gw 1": expected up to 64 letters/);
+    expect(() => loadConfig({ CLUSTER: 'yes' })).toThrow(/^Invalid CLUSTER="yes": expected one of none, redis$/);
+  });
+});

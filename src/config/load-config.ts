@@ -1,5 +1,6 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { AppConfig, JwtKeySource } from './app-config.js';
 import {
@@ -22,8 +23,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Variables that hold credentials: a problem with one names it and the rule, never its value. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['JWT_SECRET', 'JWT_PUBLIC_KEY', 'ADMIN_TOKEN']);
+/** Variables that hold (or may hold, as a URL's password) credentials: a problem names them and the rule, never the value. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['JWT_SECRET', 'JWT_PUBLIC_KEY', 'ADMIN_TOKEN', 'REDIS_URL']);
 
 /** `Invalid NAME="value": expected rule`, with the value left out for a credential. */
 function invalid(name: string, value: unknown, rule: string): string {
@@ -75,6 +76,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const key = authMode === 'jwt' ? jwtKey(e, implied, problems) : undefined;
   const slowConsumerBytes = consistentLimits(e, problems);
+  if (e.CLUSTER === 'redis' && (e.OFFLINE_STORE as string) !== 'redis') {
+    problems.push(
+      `Invalid CLUSTER="redis" with OFFLINE_STORE=${JSON.stringify(e.OFFLINE_STORE)}: the nodes of a cluster share one inbox; set OFFLINE_STORE=redis`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const origins = e.ALLOWED_ORIGINS;
   return {
@@ -91,6 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sqlitePath: e.SQLITE_PATH,
       sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
       ttlSeconds: e.OFFLINE_TTL_SECONDS,
+    },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    cluster: {
+      mode: e.CLUSTER,
+      nodeId: e.NODE_ID ?? defaultNodeId(),
+      presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (production ? 'json' : 'pretty') },
     production,
@@ -126,6 +138,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // SDK route are opt-in there (README, "Chat page").
     web: { enabled: e.WEB_CLIENT ?? !production },
   };
+}
+
+/**
+ * Unique per process, and readable in logs: the host (a container's id in Docker), the pid, and a
+ * random part, since every container's gateway is pid 1 and a restarted one must not be taken
+ * for its predecessor.
+ */
+function defaultNodeId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '')
+      .slice(0, 40) || 'node';
+  return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
