@@ -349,7 +349,7 @@ describe('admin API', () => {
       });
       expect((await call(gw, 'GET', '/admin/users/carol')).body.online).toBe(true);
       expect(carol.socket.readyState).toBe(carol.socket.OPEN);
-      expect((await call(gw, 'DELETE', '/admin/users/bob/connections')).body).toEqual({ closed: 0 });
+      expect((await call(gw, 'DELETE', '/admin/users/bob/connections')).body).toEqual({ closed: 0, otherNodes: 0 });
     });
 
     it('DELETE hands what a kicked connection had not acked back to the inbox', async () => {

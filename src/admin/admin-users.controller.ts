@@ -26,16 +26,16 @@ export class AdminUsersController {
   constructor(private readonly users: AdminUsersService) {}
 
   @Get(':id')
-  @ApiOperation({ summary: "A user's live connections on this gateway" })
+  @ApiOperation({ summary: "A user's live connections on this gateway, and every gateway process holding one" })
   @ApiOkResponse({ description: 'Online or not, with its connections here', standardSchema: presenceSchema })
-  presence(@Param('id', { schema: userIdSchema }) user: string): Presence {
+  presence(@Param('id', { schema: userIdSchema }) user: string): Promise<Presence> {
     return this.users.presence(user);
   }
 
   @Delete(':id/connections')
-  @ApiOperation({ summary: "Close every live connection of a user with 4003 'kicked'" })
+  @ApiOperation({ summary: "Close every live connection of a user, on every gateway process, with 4003 'kicked'" })
   @ApiOkResponse({ description: 'How many connections were closed', standardSchema: kickResultSchema })
-  kick(@Param('id', { schema: userIdSchema }) user: string): KickResult {
+  kick(@Param('id', { schema: userIdSchema }) user: string): Promise<KickResult> {
     return this.users.kick(user);
   }
 }

@@ -21,6 +21,15 @@ export const presenceSchema = z
 export type Presence = z.infer<typeof presenceSchema>;
 
 /** `DELETE /admin/users/:id/connections`. */
-export const kickResultSchema = z.object({ closed: z.number().int().nonnegative() }).meta({ id: 'KickResult' });
+export const kickResultSchema = z
+  .object({
+    closed: z.number().int().nonnegative().meta({ description: 'Connections closed on this gateway process' }),
+    otherNodes: z
+      .number()
+      .int()
+      .nonnegative()
+      .meta({ description: 'Other gateway processes asked to close theirs (CLUSTER=redis); 0 alone' }),
+  })
+  .meta({ id: 'KickResult' });
 
 export type KickResult = z.infer<typeof kickResultSchema>;

@@ -18,6 +18,11 @@ export class ConnectionPool {
     this.policy = config.ws.sessionPolicy;
   }
 
+  /** SESSION_POLICY=replace: a user's new connection closes the older ones. */
+  get replacesOlder(): boolean {
+    return this.policy === 'replace';
+  }
+
   /** Adds `connection`; under the `replace` policy answers the user's older connections, now removed. */
   add(connection: Connection): readonly Connection[] {
     let mine = this.byUser.get(connection.user);

@@ -65,6 +65,8 @@ export class Connection implements SendListener {
   private unackedBytes = 0;
   private draining = true;
   private backlog: ImMessage[] = [];
+  /** Ids of the messages waiting in the backlog. */
+  private readonly backlogIds = new Set<string>();
   private backlogHead = 0;
   /** `heldBytes` of the messages waiting in the backlog. */
   private backlogBytes = 0;
@@ -132,6 +134,7 @@ export class Connection implements SendListener {
       return;
     }
     this.backlog.push(message);
+    this.backlogIds.add(message.id);
     this.backlogBytes += heldBytes(message);
     const waiting = this.backlog.length - this.backlogHead;
     if (waiting > this.limits.backlogMessages || this.backlogBytes > this.limits.slowConsumerBytes) {
@@ -147,6 +150,11 @@ export class Connection implements SendListener {
   /** Writes an already-encoded plain-text frame nobody tracks. */
   writeBody(frame: string): void {
     this.channel.send(frame);
+  }
+
+  /** Whether this connection holds message `id`: written and unsettled, or waiting its turn. */
+  holds(id: string): boolean {
+    return this.unacked.has(id) || this.backlogIds.has(id);
   }
 
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
@@ -231,6 +239,7 @@ export class Connection implements SendListener {
     this.unacked.clear();
     this.unackedBytes = 0;
     this.backlog = [];
+    this.backlogIds.clear();
     this.backlogHead = 0;
     this.backlogBytes = 0;
     this.roomWaiter?.();
@@ -280,6 +289,7 @@ export class Connection implements SendListener {
   private pump(): void {
     while (!this.draining && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
       const message = this.backlog[this.backlogHead++]!;
+      this.backlogIds.delete(message.id);
       this.backlogBytes -= heldBytes(message);
       this.writeHeld(message);
     }

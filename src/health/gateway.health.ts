@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ClusterLink } from '../cluster/cluster-link.js';
 import { OfflineMessageService } from '../offline/offline-message.service.js';
 import { ReadinessState } from './readiness.state.js';
 
@@ -10,6 +11,7 @@ export class GatewayHealthIndicator {
     private readonly indicator: HealthIndicatorService,
     private readonly offline: OfflineMessageService,
     private readonly readiness: ReadinessState,
+    private readonly cluster: ClusterLink,
   ) {}
 
   /** The process answers at all: its event loop is turning. */
@@ -21,6 +23,12 @@ export class GatewayHealthIndicator {
   offlineStore(): HealthIndicatorResult<'offline_store'> {
     const check = this.indicator.check('offline_store');
     return this.offline.isOpen ? check.up() : check.down({ reason: 'offline store is not open' });
+  }
+
+  /** Presence and the node bus work (always, alone): false while Redis is away or the bus is deaf. */
+  clusterLink(): HealthIndicatorResult<'cluster'> {
+    const check = this.indicator.check('cluster');
+    return this.cluster.isHealthy() ? check.up() : check.down({ reason: 'Redis unreachable or node bus deaf' });
   }
 
   /** New clients are welcome (not draining before a shutdown). */

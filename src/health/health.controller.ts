@@ -23,7 +23,11 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: GatewayHealthIndicator,
   ) {
-    this.readiness = [() => this.indicators.offlineStore(), () => this.indicators.accepting()];
+    this.readiness = [
+      () => this.indicators.offlineStore(),
+      () => this.indicators.clusterLink(),
+      () => this.indicators.accepting(),
+    ];
   }
 
   /** 200 once the offline store is open: the gateway can accept and keep messages. */
@@ -45,7 +49,7 @@ export class HealthController {
     return this.health.check([() => this.indicators.process()]);
   }
 
-  /** 200 when this process should receive new clients: the store is open and it is not draining. */
+  /** 200 when this process should receive new clients: the store is open, the cluster (if any) reachable, and it is not draining. */
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {

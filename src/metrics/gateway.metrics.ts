@@ -32,11 +32,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   /** Per-message counts are plain fields on the hot path, folded into Prometheus at scrape time. */
-  readonly routed = { local: 0, inbox: 0 };
-  private readonly routedReported = { local: 0, inbox: 0 };
+  readonly routed = { local: 0, remote: 0, inbox: 0 };
+  private readonly routedReported = { local: 0, remote: 0, inbox: 0 };
   readonly messagesRouted = new Counter({
     name: `${PREFIX}messages_routed_total`,
-    help: 'Messages accepted and routed, by path (local: a live connection here; inbox: stored)',
+    help: 'Messages accepted and routed, by path (local: a live connection here; remote: a live connection on another node; inbox: stored)',
     labelNames: ['path'] as const,
     registers: [this.registry],
     collect: () => this.foldRouted(),
@@ -84,14 +84,26 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly busRoundTrip = new Histogram({
+    name: `${PREFIX}bus_round_trip_seconds`,
+    help: "Time for a probe to go round this node's own channel on the node bus (CLUSTER=redis)",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly redisErrors = new Counter({
+    name: `${PREFIX}redis_errors_total`,
+    help: 'Failed Redis commands and lost Redis connections of the cluster (CLUSTER=redis)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Both paths exist from the start, so rate() works before the first inbox write.
-    for (const path of ['local', 'inbox'] as const) this.messagesRouted.labels(path).inc(0);
+    for (const path of ['local', 'remote', 'inbox'] as const) this.messagesRouted.labels(path).inc(0);
   }
 
   private foldRouted(): void {
-    for (const path of ['local', 'inbox'] as const) {
+    for (const path of ['local', 'remote', 'inbox'] as const) {
       const delta = this.routed[path] - this.routedReported[path];
       if (delta > 0) this.messagesRouted.labels(path).inc(delta);
       this.routedReported[path] = this.routed[path];

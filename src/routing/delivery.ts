@@ -10,6 +10,11 @@ export interface Delivery {
   done: boolean;
   /** It also sits in the inbox: remove it there once delivered; nothing to restore if not. */
   fromInbox: boolean;
+  /**
+   * Its sender waits for the answer on another node (`notify` sends it there), or here for a
+   * stored message sent on to other nodes too: no receipts, and `queued` when it is let go.
+   */
+  origin: boolean;
   /** Who waits for this message's `sent` answer. */
   notify: SendListener | undefined;
 }

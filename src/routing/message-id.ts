@@ -14,14 +14,15 @@ export function messageIdFor(sender: string, clientId: string): string {
  * Ids of messages without a client id (plain-text senders): a per-process prefix and a counter,
  * far cheaper than formatting each sequence number. The prefix is a sequence number above every
  * one stored at boot, so it differs from the prefix of any process whose messages are still in
- * the inbox.
+ * the inbox; in a cluster it starts with the node id, unique among the nodes.
  */
 export class PlainMessageIds {
   private prefix = '';
   private counter = 0;
 
-  startAbove(seq: number): void {
-    this.prefix = `${(seq + 1).toString(36)}.`;
+  /** `node`: in a cluster, this node's id, so that two nodes started in the same millisecond differ. */
+  startAbove(seq: number, node?: string): void {
+    this.prefix = node === undefined ? `${(seq + 1).toString(36)}.` : `${node}.${(seq + 1).toString(36)}.`;
     this.counter = 0;
   }
 

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { LocalNodeBus } from '../cluster/node-bus.js';
+import { LocalPresence } from '../cluster/presence.js';
 import type { AppConfig, SessionPolicy } from '../config/app-config.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection, type SocketLike, type WireProtocol } from '../connections/connection.js';
@@ -55,7 +57,7 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const metrics = new GatewayMetrics();
   const offline = new OfflineMessageService(new MemoryOfflineMessageDriver(), metrics, config);
   const pool = new ConnectionPool(config);
-  const router = new MessageRouter(pool, offline, metrics);
+  const router = new MessageRouter(pool, offline, metrics, new LocalPresence('node-1'), new LocalNodeBus());
   const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;

@@ -1,8 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { NodeBus, type BusEnvelope } from '../cluster/node-bus.js';
+import { Presence } from '../cluster/presence.js';
 import { CloseCode } from '../connections/close-code.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import type { Connection, WriteListener } from '../connections/connection.js';
-import type { SendListener } from '../messages/send-listener.js';
+import type { DeliveryStatus, SendListener } from '../messages/send-listener.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { InboxFullError, OfflineMessageService } from '../offline/offline-message.service.js';
 import type { Delivery } from './delivery.js';
@@ -11,9 +13,19 @@ import type { ImMessage } from '../messages/im-message.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
+import { RemoteOutcome } from './remote-outcome.js';
 
 /** Close reason when the inbox cannot be read for a connection's drain (code 1013). */
 export const INBOX_UNAVAILABLE_REASON = 'inbox unavailable';
+
+/** Close reason when a connection cannot be registered in the cluster's presence (code 1013). */
+export const CLUSTER_UNAVAILABLE_REASON = 'cluster unavailable';
+
+/**
+ * How long a sender waits for another node to answer for a message delivered there; past it the
+ * sender hears `queued`, which is true: the message is in the inbox before it is sent on.
+ */
+export const REMOTE_ANSWER_MS = 10_000;
 
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
@@ -28,6 +40,12 @@ export const DRAIN_BATCH_SIZE = 500;
  * - when its last holder closes unsettled it goes to the user's other connections or, with
  *   none, back to the inbox at its original place.
  * The seed's live path (plain text to a plain-text connection with nothing ahead) is untracked.
+ *
+ * In a cluster (`presence.shared`) every message first asks presence where its recipient is.
+ * A tracked message for a user held by other nodes goes into the inbox first, then over the bus
+ * to each of those nodes, which deliver it as they would from a drain and remove it once a device
+ * has it; a lost envelope leaves it in the inbox, never lost. Plain text goes over the bus alone
+ * (best effort, as on the live path here); the receiving node stores it if the user has gone.
  */
 @Injectable()
 export class MessageRouter implements WriteListener, OnApplicationBootstrap {
@@ -36,19 +54,28 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly plainIds = new PlainMessageIds();
   private readonly deliveries = new Map<string, Delivery>();
   private readonly idempotency: IdempotencyWindow;
+  /** Senders here waiting for another node's answer, by message id. */
+  private readonly remoteOutcomes = new Map<string, RemoteOutcome>();
+  private readonly shared: boolean;
+  private readonly nodeId: string;
 
   constructor(
     private readonly pool: ConnectionPool,
     private readonly offline: OfflineMessageService,
     private readonly metrics: GatewayMetrics,
+    private readonly presence: Presence,
+    private readonly bus: NodeBus,
   ) {
     this.idempotency = new IdempotencyWindow(offline, { reattach: (id, listener) => this.reattach(id, listener) });
+    this.shared = presence.shared;
+    this.nodeId = presence.nodeId;
+    bus.onEnvelope((envelope) => this.onEnvelope(envelope));
   }
 
   /** New messages sort after everything already in the inbox, even if the clock went back. */
   async onApplicationBootstrap(): Promise<void> {
     this.sequence.advancePast(await this.offline.maxSeq());
-    this.plainIds.startAbove(this.sequence.next(Date.now()));
+    this.plainIds.startAbove(this.sequence.next(Date.now()), this.shared ? this.nodeId : undefined);
   }
 
   /**
@@ -57,6 +84,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    * straight through, with no message record at all.
    */
   sendText(from: string, to: string, body: string, now: number): void {
+    if (this.shared) {
+      void this.routeShared(
+        { id: this.plainIds.next(), seq: this.sequence.next(now), from, to, body, ts: now },
+        undefined,
+      );
+      return;
+    }
     const live = this.pool.connectionsOf(to);
     if (live !== undefined && this.writeThrough(live, body)) {
       this.metrics.routed.local++;
@@ -82,7 +116,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (!(await this.idempotency.admit(from, clientId, id, listener))) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
-    this.route({ id, seq, from, to, body, ts: now, clientId }, listener);
+    const message = { id, seq, from, to, body, ts: now, clientId };
+    if (this.shared) await this.routeShared(message, listener);
+    else this.route(message, listener);
   }
 
   /**
@@ -116,13 +152,65 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       this.detach(old);
       old.close(CloseCode.REPLACED, 'replaced');
     }
+    if (this.shared) {
+      void this.attachShared(connection);
+      return;
+    }
+    void this.presence.add(connection.user);
     void this.drain(connection);
+  }
+
+  /**
+   * The user is in presence before its inbox is read: a sender that wrote to the inbox after the
+   * read saw this node in presence and sends the message on here (`queue`, then `recheck`).
+   */
+  private async attachShared(connection: Connection): Promise<void> {
+    let others: string[];
+    try {
+      await this.presence.add(connection.user);
+      others = (await this.presence.nodesOf(connection.user)).filter((node) => node !== this.nodeId);
+    } catch (error) {
+      this.logger.warn(
+        `Presence of connection ${connection.id} could not be registered, closing it with 1013: ${String(error)}`,
+      );
+      connection.close(CloseCode.TRY_AGAIN_LATER, CLUSTER_UNAVAILABLE_REASON);
+      connection.finishDrain();
+      return;
+    }
+    if (this.pool.replacesOlder) for (const node of others) this.bus.send(node, { t: 'replace', u: connection.user });
+    await this.drain(connection);
   }
 
   /** A connection is gone: everything it held and did not settle is handed on. */
   detach(connection: Connection): void {
     this.pool.remove(connection);
+    if (this.pool.connectionsOf(connection.user) === undefined) {
+      this.presence.remove(connection.user).catch((error: unknown) => {
+        // The entry runs out with PRESENCE_TTL_SECONDS; meanwhile senders find nobody here and use the inbox.
+        this.logger.warn(`Presence of ${connection.id} could not be removed: ${String(error)}`);
+      });
+    }
     for (const message of connection.takeUnsettled()) this.release(message);
+  }
+
+  /** Closes every connection of `user` held here, as a `replace` or a kick decided on another node. */
+  closeLocal(user: string, code: number, reason: string): number {
+    const open = [...(this.pool.connectionsOf(user) ?? [])].filter((c) => c.isOpen);
+    for (const connection of open) connection.close(code, reason);
+    return open.length;
+  }
+
+  /** Asks every other node holding `user` to close its connections with 4003; answers how many nodes. */
+  async kickElsewhere(user: string): Promise<number> {
+    if (!this.shared) return 0;
+    const others = (await this.presence.nodesOf(user)).filter((node) => node !== this.nodeId);
+    for (const node of others) this.bus.send(node, { t: 'kick', u: user });
+    return others.length;
+  }
+
+  /** Every node holding a connection of `user` (this one alone, outside a cluster). */
+  nodesOf(user: string): Promise<string[]> {
+    return this.presence.nodesOf(user);
   }
 
   private route(message: ImMessage, notify: SendListener | undefined): void {
@@ -132,6 +220,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       return;
     }
     this.metrics.routed.local++;
+    this.deliverLocal(message, notify, live);
+  }
+
+  private deliverLocal(message: ImMessage, notify: SendListener | undefined, live: ReadonlySet<Connection>): void {
     let delivery: Delivery | undefined;
     let writtenUntracked = false;
     for (const connection of live) {
@@ -148,11 +240,155 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (writtenUntracked && delivery !== undefined) delivery.done = true;
   }
 
+  /**
+   * Routing in a cluster: presence says which nodes hold the recipient. Nobody: the inbox. Only
+   * this node: as alone. Others too: tracked messages into the inbox first, then to each of them
+   * (and to the connections here); plain text to each of them, best effort.
+   */
+  private async routeShared(message: ImMessage, notify: SendListener | undefined): Promise<void> {
+    let nodes: string[];
+    try {
+      nodes = await this.presence.nodesOf(message.to);
+    } catch (error) {
+      this.unavailable(message, notify, error);
+      return;
+    }
+    const others = nodes.filter((node) => node !== this.nodeId);
+    const live = this.pool.connectionsOf(message.to);
+    if (others.length === 0) {
+      this.route(message, notify);
+      return;
+    }
+    this.metrics.routed.remote++;
+    if (notify === undefined) {
+      for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: false });
+      if (live !== undefined) this.deliverLocal(message, undefined, live);
+      return;
+    }
+    const { id, clientId } = message;
+    const listeners = this.idempotency.startQueuing(id, notify);
+    if (listeners === undefined) return;
+    try {
+      await this.offline.enqueue(message);
+    } catch (error) {
+      this.refused(message, listeners, error);
+      return;
+    } finally {
+      this.idempotency.finishQueuing(id);
+    }
+    const here = this.pool.connectionsOf(message.to);
+    const outcome = new RemoteOutcome(
+      listeners,
+      clientId!,
+      id,
+      others.length + (here === undefined ? 0 : 1),
+      REMOTE_ANSWER_MS,
+      () => this.remoteOutcomes.delete(id),
+    );
+    this.remoteOutcomes.set(id, outcome);
+    for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: true, o: this.nodeId });
+    if (here !== undefined) this.deliverStored(message, outcome, here);
+  }
+
+  /** Presence could not be read: a JSON sender is told to retry; plain text is counted as dropped. */
+  private unavailable(message: ImMessage, notify: SendListener | undefined, error: unknown): void {
+    if (notify !== undefined) {
+      notify.fail(message.clientId!, 'STORE_UNAVAILABLE', STORE_UNAVAILABLE_TEXT);
+      return;
+    }
+    this.metrics.framesDropped.labels('store_unavailable').inc();
+    this.logger.warn(`Dropped a plain-text message: presence could not be read (${String(error)})`);
+  }
+
+  /** A message the inbox already holds, for connections here: delivered as from a drain, once per connection. */
+  private deliverStored(message: ImMessage, notify: SendListener | undefined, live: ReadonlySet<Connection>): void {
+    const delivery = this.track(message, notify);
+    if (delivery.done) return;
+    delivery.fromInbox = true;
+    delivery.origin ||= notify !== undefined;
+    for (const connection of live) {
+      if (connection.holds(message.id)) continue;
+      delivery.holders++;
+      connection.hold(message);
+    }
+  }
+
+  /** An envelope from another node. */
+  private onEnvelope(envelope: BusEnvelope): void {
+    switch (envelope.t) {
+      case 'msg':
+        this.onRemoteMessage(envelope.m, envelope.stored, envelope.o);
+        return;
+      case 'ans':
+        this.onRemoteAnswer(envelope.id, envelope.cid, envelope.f, envelope.s);
+        return;
+      case 'rcpt':
+        for (const connection of this.pool.connectionsOf(envelope.u) ?? []) connection.receipt(envelope.id);
+        return;
+      case 'replace':
+        this.closeLocal(envelope.u, CloseCode.REPLACED, 'replaced');
+        return;
+      case 'kick':
+        this.closeLocal(envelope.u, CloseCode.KICKED, 'kicked');
+        return;
+      default: {
+        const unknown: never = envelope;
+        this.logger.warn(
+          `Node bus: ignored an envelope of unknown type ${JSON.stringify((unknown as { t?: unknown }).t)}`,
+        );
+      }
+    }
+  }
+
+  private onRemoteMessage(message: ImMessage, stored: boolean, origin: string | undefined): void {
+    const live = this.pool.connectionsOf(message.to);
+    if (!stored) {
+      // Plain text sent on to this node: stored here if its recipient has gone meanwhile.
+      if (live === undefined) this.queue(message, undefined);
+      else this.deliverLocal(message, undefined, live);
+      return;
+    }
+    const answer = origin === undefined ? undefined : this.answerTo(origin, message);
+    if (live === undefined) {
+      answer?.confirm(message.clientId!, message.id, 'queued');
+      return;
+    }
+    this.deliverStored(message, answer, live);
+  }
+
+  /** Tells the origin node what became of a message it sent on here. */
+  private answerTo(origin: string, message: ImMessage): SendListener {
+    const { id, from } = message;
+    return {
+      confirm: (cid: string, _id: string, s: DeliveryStatus) =>
+        this.bus.send(origin, { t: 'ans', id, cid, f: from, s }),
+      fail: () => undefined,
+    };
+  }
+
+  private onRemoteAnswer(id: string, clientId: string, from: string, status: DeliveryStatus): void {
+    const outcome = this.remoteOutcomes.get(id);
+    if (outcome !== undefined) {
+      outcome.confirm(clientId, id, status);
+      return;
+    }
+    // The sender was told `queued` already (the answer came late): a receipt tells it the rest.
+    if (status === 'delivered') for (const connection of this.pool.connectionsOf(from) ?? []) connection.receipt(id);
+  }
+
+  /** Tells every waiting sender why its message was not stored. */
+  private refused(message: ImMessage, listeners: readonly SendListener[], error: unknown): void {
+    const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
+    const reason = error instanceof InboxFullError ? error.message : STORE_UNAVAILABLE_TEXT;
+    for (const listener of listeners) listener.fail(message.clientId!, failure, reason);
+  }
+
   /** Into the inbox: a new message, or one accepted earlier that nobody settled. */
   private queue(message: ImMessage, notify: SendListener | undefined): void {
     this.metrics.routed.inbox++;
     if (notify === undefined) {
       this.offline.enqueueQuietly(message);
+      if (this.shared) void this.offline.flushed().then(() => this.recheck(message));
       return;
     }
     const { id, clientId } = message;
@@ -163,20 +399,38 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       .then(
         () => {
           for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
+          if (this.shared) void this.recheck(message);
         },
-        (error: unknown) => {
-          const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
-          const reason = error instanceof InboxFullError ? error.message : STORE_UNAVAILABLE_TEXT;
-          for (const listener of listeners) listener.fail(clientId!, failure, reason);
-        },
+        (error: unknown) => this.refused(message, listeners, error),
       )
       .finally(() => this.idempotency.finishQueuing(id));
+  }
+
+  /**
+   * A message just stored for a user nobody held: if a node took the user meanwhile, its drain
+   * may have read the inbox before the write, so the message is sent on to it (and to this node's
+   * own connections) now. A second copy (the drain did see it) is dropped by message id.
+   */
+  private async recheck(message: ImMessage): Promise<void> {
+    let nodes: string[];
+    try {
+      nodes = await this.presence.nodesOf(message.to);
+    } catch {
+      return; // Stored: the next drain delivers it.
+    }
+    for (const node of nodes) {
+      if (node !== this.nodeId) this.bus.send(node, { t: 'msg', m: message, stored: true });
+      else {
+        const live = this.pool.connectionsOf(message.to);
+        if (live !== undefined) this.deliverStored(message, undefined, live);
+      }
+    }
   }
 
   private track(message: ImMessage, notify: SendListener | undefined): Delivery {
     let delivery = this.deliveries.get(message.id);
     if (delivery === undefined) {
-      delivery = { message, holders: 0, done: false, fromInbox: false, notify };
+      delivery = { message, holders: 0, done: false, fromInbox: false, origin: false, notify };
       this.deliveries.set(message.id, delivery);
     } else if (notify !== undefined) {
       delivery.notify = notify;
@@ -186,6 +440,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   /** Points an in-flight message's `sent` answer at the connection that resent it. */
   private reattach(id: string, listener: SendListener): boolean {
+    const outcome = this.remoteOutcomes.get(id);
+    if (outcome !== undefined) {
+      outcome.add(listener);
+      return true;
+    }
     const delivery = this.deliveries.get(id);
     if (delivery === undefined || delivery.done) return false;
     delivery.notify = listener;
@@ -201,7 +460,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.delivered(delivery);
   }
 
-  private delivered({ message, fromInbox, notify }: Delivery): void {
+  private delivered({ message, fromInbox, origin, notify }: Delivery): void {
     this.metrics.deliveryLatency.observe((Date.now() - message.ts) / 1000);
     if (fromInbox) {
       this.metrics.inboxDeliveries.inc();
@@ -215,9 +474,22 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     const recorded = this.idempotency.startRecording(message.id);
     this.offline.recordSent(message.from, message.clientId, 'delivered').then(recorded, recorded);
     notify?.confirm(message.clientId, message.id, 'delivered');
-    if (!fromInbox) return;
+    // A sender waiting on its node hears `delivered` from it; receipts are for those told `queued`.
+    if (!fromInbox || origin) return;
     for (const connection of this.pool.connectionsOf(message.from) ?? []) {
       if (connection !== notify) connection.receipt(message.id);
+    }
+    if (this.shared) void this.receiptElsewhere(message);
+  }
+
+  /** Receipts for the sender's connections on other nodes. */
+  private async receiptElsewhere({ id, from }: ImMessage): Promise<void> {
+    try {
+      for (const node of await this.presence.nodesOf(from)) {
+        if (node !== this.nodeId) this.bus.send(node, { t: 'rcpt', u: from, id });
+      }
+    } catch {
+      // A receipt is a courtesy: the sender was told `queued`, which stays true.
     }
   }
 
@@ -227,7 +499,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     if (delivery === undefined) return;
     if (--delivery.holders > 0) return;
     this.deliveries.delete(message.id);
-    if (delivery.done || delivery.fromInbox) return;
+    if (delivery.done) return;
+    if (delivery.fromInbox) {
+      // Still in the inbox, where it stays; a sender waiting on its node hears so.
+      if (delivery.origin && message.clientId !== undefined)
+        delivery.notify?.confirm(message.clientId, message.id, 'queued');
+      return;
+    }
     const live = this.pool.connectionsOf(message.to);
     if (live === undefined) {
       this.queue(message, delivery.notify);
@@ -272,7 +550,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   private writeFromInbox(connection: Connection, message: ImMessage): void {
     const delivery = this.track(message, undefined);
-    if (delivery.done || connection.unacked.has(message.id)) return;
+    if (delivery.done || connection.holds(message.id)) return;
     delivery.fromInbox = true;
     delivery.holders++;
     connection.writeHeld(message);

@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+/** How long the boot waits for Redis before it fails with a one-line error. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Reconnect attempts back off to this: Redis's return is noticed within a second. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
+
+/** `host:port` of a Redis URL, never its password: fit for logs and errors. */
+export function redisAddress(url: string): string {
+  try {
+    const { hostname, port } = new URL(url);
+    return `${hostname}:${port || '6379'}`;
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+/**
+ * A Redis connection for the cluster: it reconnects by itself, and a command made while Redis
+ * is away fails at once instead of waiting in a queue, so a send gets its retryable error now
+ * and not after the outage.
+ */
+export function connectRedis(url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+}
+
+/** Resolves once `client` is ready, or rejects with an error naming the address (never the password). */
+export async function whenReady(client: Redis, url: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`Redis at ${redisAddress(url)} (REDIS_URL) did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`),
+        ),
+      CONNECT_TIMEOUT_MS,
+    );
+  });
+  // A failed first attempt is retried like any later one; only the deadline ends the wait.
+  client.connect().catch(() => undefined);
+  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Logs a client's losses and returns once each, not on every reconnect attempt, and keeps count
+ * of errors for the metrics.
+ */
+export function watchRedis(client: Redis, what: string, logger: Logger, onError: () => void): void {
+  let lost = false;
+  client.on('error', (error: Error) => {
+    onError();
+    if (lost) return;
+    lost = true;
+    logger.warn(`${what}: Redis connection lost (${error.message}); retrying every second`);
+  });
+  client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger.log(`${what}: Redis connection is back`);
+  });
+}
