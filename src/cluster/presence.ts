@@ -8,12 +8,16 @@ export abstract class Presence {
   abstract readonly shared: boolean;
   /** This node, as other nodes and the admin API name it. */
   abstract readonly nodeId: string;
-  /** This node now holds a connection of `user`; resolves once other nodes can see it. */
-  abstract add(user: string): Promise<void>;
+  /** This node now holds `connections` (at least one) of `user`; resolves once other nodes can see it. */
+  abstract add(user: string, connections: number): Promise<void>;
   /** This node no longer holds any connection of `user`. */
   abstract remove(user: string): Promise<void>;
   /** Every live node holding a connection of `user`, this one included. */
-  abstract nodesOf(user: string): Promise<string[]>;
+  async nodesOf(user: string): Promise<string[]> {
+    return Object.keys(await this.connectionsOf(user));
+  }
+  /** How many connections of `user` each live node holds, this one included. */
+  abstract connectionsOf(user: string): Promise<Record<string, number>>;
   /** False while presence cannot be read or written: /health/ready turns 503. */
   isHealthy(): boolean {
     return true;
@@ -23,21 +27,22 @@ export abstract class Presence {
 /** One process: presence is the users it holds, and nothing is shared. */
 export class LocalPresence extends Presence {
   readonly shared = false;
-  private readonly users = new Set<string>();
+  private readonly users = new Map<string, number>();
 
   constructor(readonly nodeId: string) {
     super();
   }
 
-  async add(user: string): Promise<void> {
-    this.users.add(user);
+  async add(user: string, connections: number): Promise<void> {
+    this.users.set(user, connections);
   }
 
   async remove(user: string): Promise<void> {
     this.users.delete(user);
   }
 
-  async nodesOf(user: string): Promise<string[]> {
-    return this.users.has(user) ? [this.nodeId] : [];
+  async connectionsOf(user: string): Promise<Record<string, number>> {
+    const connections = this.users.get(user);
+    return connections === undefined ? {} : { [this.nodeId]: connections };
   }
 }

@@ -3,18 +3,18 @@ import type { Redis } from 'ioredis';
 import { Presence } from './presence.js';
 
 /**
- * Sets this node's deadline in a user's presence hash, drops the entries of nodes that missed
- * theirs, and makes the key expire with its latest deadline: a dead node's entries vanish by
- * themselves, and so does the key once nobody refreshes it.
- * KEYS[1] the user's presence hash; ARGV node id, deadline (ms), now (ms).
+ * Sets this node's entry (`deadline:connections`) in a user's presence hash, drops the entries of
+ * nodes that missed their deadline, and makes the key expire with its latest deadline: a dead
+ * node's entries vanish by themselves, and so does the key once nobody refreshes it.
+ * KEYS[1] the user's presence hash; ARGV node id, deadline (ms), connections, now (ms).
  */
 const TOUCH = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
 local latest = tonumber(ARGV[2])
 local entries = redis.call('HGETALL', KEYS[1])
 for i = 1, #entries, 2 do
-  local deadline = tonumber(entries[i + 1])
-  if deadline <= tonumber(ARGV[3]) then
+  local deadline = tonumber(string.match(entries[i + 1], '^(%d+)'))
+  if deadline <= tonumber(ARGV[4]) then
     redis.call('HDEL', KEYS[1], entries[i])
   elseif deadline > latest then
     latest = deadline
@@ -27,11 +27,11 @@ redis.call('PEXPIREAT', KEYS[1], latest)
 const REFRESHES_PER_TTL = 3;
 
 type PresenceClient = Redis & {
-  presenceTouch(key: string, node: string, deadline: number, now: number): Promise<unknown>;
+  presenceTouch(key: string, node: string, deadline: number, connections: number, now: number): Promise<unknown>;
 };
 
 /**
- * Presence in Redis: per user a hash `{user}:nodes` of node id -> deadline (ms). Each node
+ * Presence in Redis: per user a hash `{user}:nodes` of node id -> `deadline:connections`. Each node
  * re-arms the deadlines of the users it holds every third of PRESENCE_TTL_SECONDS; a reader
  * ignores entries past their deadline, so a node killed with `kill -9` stops receiving within
  * the TTL, and its entries are gone from Redis by then too.
@@ -39,7 +39,8 @@ type PresenceClient = Redis & {
 export class RedisPresence extends Presence {
   readonly shared = true;
   private readonly logger = new Logger(RedisPresence.name);
-  private readonly held = new Set<string>();
+  /** Users held here, with their connection count. */
+  private readonly held = new Map<string, number>();
   private readonly client: PresenceClient;
   private readonly ttlMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -66,10 +67,10 @@ export class RedisPresence extends Presence {
     clearInterval(this.timer);
   }
 
-  async add(user: string): Promise<void> {
-    this.held.add(user);
+  async add(user: string, connections: number): Promise<void> {
+    this.held.set(user, connections);
     const now = Date.now();
-    await this.client.presenceTouch(this.key(user), this.nodeId, now + this.ttlMs, now);
+    await this.client.presenceTouch(this.key(user), this.nodeId, now + this.ttlMs, connections, now);
   }
 
   async remove(user: string): Promise<void> {
@@ -77,12 +78,15 @@ export class RedisPresence extends Presence {
     await this.client.hdel(this.key(user), this.nodeId);
   }
 
-  async nodesOf(user: string): Promise<string[]> {
+  async connectionsOf(user: string): Promise<Record<string, number>> {
     const entries = await this.client.hgetall(this.key(user));
     const now = Date.now();
-    const nodes: string[] = [];
-    for (const [node, deadline] of Object.entries(entries)) if (Number(deadline) > now) nodes.push(node);
-    return nodes;
+    const live: Record<string, number> = {};
+    for (const [node, entry] of Object.entries(entries)) {
+      const colon = entry.indexOf(':');
+      if (Number(entry.slice(0, colon)) > now) live[node] = Number(entry.slice(colon + 1));
+    }
+    return live;
   }
 
   override isHealthy(): boolean {
@@ -91,7 +95,7 @@ export class RedisPresence extends Presence {
 
   /** Users held by this node; for the shutdown, which takes them out of presence at once. */
   heldUsers(): string[] {
-    return [...this.held];
+    return [...this.held.keys()];
   }
 
   private key(user: string): string {
@@ -103,8 +107,14 @@ export class RedisPresence extends Presence {
     if (this.held.size === 0) return;
     const now = Date.now();
     const pipeline = this.client.pipeline();
-    for (const user of this.held) {
-      (pipeline as unknown as PresenceClient).presenceTouch(this.key(user), this.nodeId, now + this.ttlMs, now);
+    for (const [user, connections] of this.held) {
+      (pipeline as unknown as PresenceClient).presenceTouch(
+        this.key(user),
+        this.nodeId,
+        now + this.ttlMs,
+        connections,
+        now,
+      );
     }
     try {
       const results = (await pipeline.exec()) ?? [];

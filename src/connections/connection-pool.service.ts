@@ -41,13 +41,14 @@ export class ConnectionPool {
     return replaced;
   }
 
-  /** Removes `connection`; a no-op if it already left (closing twice is harmless). */
-  remove(connection: Connection): void {
-    if (!this.all.delete(connection)) return;
+  /** Removes `connection`; false (a no-op) if it already left: closing twice is harmless. */
+  remove(connection: Connection): boolean {
+    if (!this.all.delete(connection)) return false;
     const mine = this.byUser.get(connection.user);
-    if (!mine) return;
+    if (!mine) return true;
     mine.delete(connection);
     if (mine.size === 0) this.byUser.delete(connection.user);
+    return true;
   }
 
   /** The user's live connections, or `undefined` when there are none. */

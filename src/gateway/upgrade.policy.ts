@@ -5,6 +5,7 @@ import { type OriginMatcher, originMatcher } from '../config/origin-matcher.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
+import { MessageRouter } from '../routing/message-router.service.js';
 import { JSON_SUBPROTOCOL } from './gateway.constants.js';
 import { setUpgradeIdentity, type UpgradeIdentity } from './upgrade-identity.js';
 
@@ -29,6 +30,7 @@ export class UpgradePolicy {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly pool: ConnectionPool,
+    private readonly router: MessageRouter,
     private readonly metrics: GatewayMetrics,
     private readonly config: AppConfig,
   ) {
@@ -63,12 +65,20 @@ export class UpgradePolicy {
     }
     const auth = await this.authenticator.authenticate(request);
     if (!auth.ok) return refuse(auth.status, auth.reason, auth.status === 401 ? 'unauthorized' : 'bad_user');
+    const multi = this.config.ws.sessionPolicy === 'multi';
+    let elsewhere = 0;
+    try {
+      // In a cluster the user's connections on other nodes count too (as presence last saw them).
+      if (multi) elsewhere = await this.router.connectionsElsewhere(auth.user);
+    } catch {
+      return refuse(503, 'cluster unavailable, try again later', 'cluster_unavailable');
+    }
     // Capacity is checked last and synchronously: the connection joins the pool in this same turn.
     const { maxConnections, maxConnectionsPerUser } = this.config.limits;
     if (!this.accepting) return refuse(503, 'server shutting down', 'shutting_down');
     if (this.pool.size >= maxConnections) return refuse(503, 'server at connection capacity', 'capacity');
-    const mine = this.pool.connectionsOf(auth.user)?.size ?? 0;
-    if (this.config.ws.sessionPolicy === 'multi' && mine >= maxConnectionsPerUser) {
+    const mine = (this.pool.connectionsOf(auth.user)?.size ?? 0) + elsewhere;
+    if (multi && mine >= maxConnectionsPerUser) {
       return refuse(429, `too many connections for this user (limit ${maxConnectionsPerUser})`, 'user_limit');
     }
     return { accept: true, identity: { user: auth.user, protocol, expiresAt: auth.expiresAt } };

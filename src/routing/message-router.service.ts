@@ -156,7 +156,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       void this.attachShared(connection);
       return;
     }
-    void this.presence.add(connection.user);
+    void this.presence.add(connection.user, this.pool.connectionsOf(connection.user)?.size ?? 1);
     void this.drain(connection);
   }
 
@@ -167,7 +167,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private async attachShared(connection: Connection): Promise<void> {
     let others: string[];
     try {
-      await this.presence.add(connection.user);
+      await this.presence.add(connection.user, this.pool.connectionsOf(connection.user)?.size ?? 1);
       others = (await this.presence.nodesOf(connection.user)).filter((node) => node !== this.nodeId);
     } catch (error) {
       this.logger.warn(
@@ -183,11 +183,12 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   /** A connection is gone: everything it held and did not settle is handed on. */
   detach(connection: Connection): void {
-    this.pool.remove(connection);
-    if (this.pool.connectionsOf(connection.user) === undefined) {
-      this.presence.remove(connection.user).catch((error: unknown) => {
+    if (this.pool.remove(connection)) {
+      const left = this.pool.connectionsOf(connection.user)?.size ?? 0;
+      const update = left === 0 ? this.presence.remove(connection.user) : this.presence.add(connection.user, left);
+      update.catch((error: unknown) => {
         // The entry runs out with PRESENCE_TTL_SECONDS; meanwhile senders find nobody here and use the inbox.
-        this.logger.warn(`Presence of ${connection.id} could not be removed: ${String(error)}`);
+        this.logger.warn(`Presence of connection ${connection.id} could not be updated: ${String(error)}`);
       });
     }
     for (const message of connection.takeUnsettled()) this.release(message);
@@ -206,6 +207,16 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     const others = (await this.presence.nodesOf(user)).filter((node) => node !== this.nodeId);
     for (const node of others) this.bus.send(node, { t: 'kick', u: user });
     return others.length;
+  }
+
+  /** Connections of `user` on other nodes (none outside a cluster): for MAX_CONNECTIONS_PER_USER. */
+  async connectionsElsewhere(user: string): Promise<number> {
+    if (!this.shared) return 0;
+    let count = 0;
+    for (const [node, connections] of Object.entries(await this.presence.connectionsOf(user))) {
+      if (node !== this.nodeId) count += connections;
+    }
+    return count;
   }
 
   /** Every node holding a connection of `user` (this one alone, outside a cluster). */
@@ -460,7 +471,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.delivered(delivery);
   }
 
-  private delivered({ message, fromInbox, origin, notify }: Delivery): void {
+  private delivered(delivery: Delivery): void {
+    const { message, fromInbox } = delivery;
+    let { origin, notify } = delivery;
+    // Sent on to other nodes from here, and now delivered here (its user moved): answered here.
+    const outcome = notify === undefined ? this.remoteOutcomes.get(message.id) : undefined;
+    if (outcome !== undefined) {
+      notify = outcome;
+      origin = true;
+    }
     this.metrics.deliveryLatency.observe((Date.now() - message.ts) / 1000);
     if (fromInbox) {
       this.metrics.inboxDeliveries.inc();
