@@ -87,7 +87,10 @@ export abstract class OfflineMessageStore {
   abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
   /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
   abstract maxSeq(): Promise<number>;
-  /** Every user with a message waiting, or `undefined` when there are more than `limit`. */
+  /**
+   * Every user with a message waiting, or `undefined` when there are more than `limit` or the
+   * driver keeps no such list (Redis): the service then asks the inbox on every connect.
+   */
   abstract recipients(limit: number): Promise<string[] | undefined>;
   /**
    * Deletes every message and sent record expired at `now`, and the sent records beyond
