@@ -29,8 +29,13 @@ export interface ContractSubject {
 export interface ContractLimits {
   /** The driver has no `openAnother`: its storage lives in one store instance. */
   readonly singleInstance?: string;
-  /** `purgeExpired` does not bound the sent records by `maxSentRecords`. */
-  readonly sentRecordsNotCapped?: string;
+  /**
+   * Sent records expire by the storage's own clock: `purgeExpired` neither deletes them at its
+   * `now` nor bounds them by `maxSentRecords`.
+   */
+  readonly sentRecordsExpireOnTheirOwn?: string;
+  /** `recipients` always answers `undefined`: the driver keeps no list of the users with messages. */
+  readonly noRecipientList?: string;
 }
 
 /** `it`, or a skipped `it` whose name says why. */
@@ -126,6 +131,11 @@ export function describeOfflineStoreContract(
       await store.write({ append: [], remove: [], sent: [{ ...record, status: 'delivered' }] });
       expect((await store.findSent('alice', 'c1', NOW))?.status).toBe('delivered');
       expect(await store.findSent('alice', 'c1', NOW + 10)).toBeUndefined();
+    });
+
+    itUnless(limits.sentRecordsExpireOnTheirOwn, 'purges the sent records expired at its `now`', async () => {
+      const record = { sender: 'alice', clientId: 'c1', status: 'queued' as const, expiresAt: NOW + 10 };
+      await store.write({ append: [], remove: [], sent: [record] });
       await store.purgeExpired(NOW + 10);
       expect(await store.findSent('alice', 'c1', NOW)).toBeUndefined();
     });
@@ -199,7 +209,7 @@ export function describeOfflineStoreContract(
     });
 
     itUnless(
-      limits.sentRecordsNotCapped,
+      limits.sentRecordsExpireOnTheirOwn,
       'keeps at most maxSentRecords sent records, dropping those that expire first',
       async () => {
         const record = (clientId: string, expiresAt: number) => ({
@@ -226,7 +236,7 @@ export function describeOfflineStoreContract(
       expect(await store.maxSeq()).toBe(7);
     });
 
-    it('lists the users with messages waiting, up to a limit', async () => {
+    itUnless(limits.noRecipientList, 'lists the users with messages waiting, up to a limit', async () => {
       await store.write({ append: [message(1, 'bob'), message(2, 'carol'), message(3, 'bob')], remove: [], sent: [] });
       expect((await store.recipients(10))!.sort()).toEqual(['bob', 'carol']);
       expect(await store.recipients(1)).toBeUndefined();
