@@ -15,7 +15,8 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 /** 64 KiB holds any chat message and keeps one frame from pinning much memory. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 65_536;
 
-export const OFFLINE_STORE_DRIVERS = ['sqlite', 'memory'] as const;
+/** `sqlite`: one process, one file. `memory`: tests and throwaway setups. `redis`: shared by a cluster. */
+export const OFFLINE_STORE_DRIVERS = ['sqlite', 'memory', 'redis'] as const;
 /** `none`: one process, nothing shared. `redis`: many processes as one, over one Redis. */
 export const CLUSTER_MODES = ['none', 'redis'] as const;
 /** A local Redis, as `redis-server` starts with no arguments. */

@@ -173,6 +173,19 @@ describe('loadConfig: cluster mode', () => {
     expect(() => loadConfig({ CLUSTER: 'redis', OFFLINE_STORE: 'memory' })).toThrow(/OFFLINE_STORE="memory"/);
   });
 
+  it('runs as a node of a cluster over a Redis inbox', () => {
+    const config = loadConfig({
+      CLUSTER: 'redis',
+      OFFLINE_STORE: 'redis',
+      REDIS_URL: 'rediss://:secret@redis.internal:6380/2',
+      NODE_ID: 'gw-1',
+      PRESENCE_TTL_SECONDS: '5',
+    });
+    expect(config.cluster).toEqual({ mode: 'redis', nodeId: 'gw-1', presenceTtlSeconds: 5 });
+    expect(config.offline.driver).toBe('redis');
+    expect(config.redis.url).toBe('rediss://:secret@redis.internal:6380/2');
+  });
+
   it('says what REDIS_URL and NODE_ID accept, and never shows the URL, which may hold a password', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@redis:6379' })).toThrow(
       /^Invalid REDIS_URL \(value not shown\): expected a redis:\/\/ or rediss:\/\/ URL/,

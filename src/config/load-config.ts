@@ -76,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const key = authMode === 'jwt' ? jwtKey(e, implied, problems) : undefined;
   const slowConsumerBytes = consistentLimits(e, problems);
-  if (e.CLUSTER === 'redis' && (e.OFFLINE_STORE as string) !== 'redis') {
+  if (e.CLUSTER === 'redis' && e.OFFLINE_STORE !== 'redis') {
     problems.push(
       `Invalid CLUSTER="redis" with OFFLINE_STORE=${JSON.stringify(e.OFFLINE_STORE)}: the nodes of a cluster share one inbox; set OFFLINE_STORE=redis`,
     );

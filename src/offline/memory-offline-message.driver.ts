@@ -22,7 +22,7 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
 
   async write({ append, remove, sent, quota }: InboxWrite): Promise<WriteResult> {
     // Removals first: what was delivered frees room for what arrives in the same write.
-    for (const seq of remove) {
+    for (const { seq } of remove) {
       const id = this.idOfSeq.get(seq);
       if (id !== undefined) this.delete(id);
     }

@@ -3,7 +3,13 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
-import { type InboxQuota, OfflineMessageStore, type SentRecord, type StoredMessage } from './offline-message.store.js';
+import {
+  type DeliveredMessage,
+  type InboxQuota,
+  OfflineMessageStore,
+  type SentRecord,
+  type StoredMessage,
+} from './offline-message.store.js';
 
 /** Users with waiting messages kept in memory (~100 bytes each); beyond it every connect asks the store. */
 const MAX_TRACKED_RECIPIENTS = 100_000;
@@ -20,7 +26,7 @@ export class InboxFullError extends Error {
 
 interface PendingWrite {
   append: StoredMessage[];
-  remove: Array<{ readonly seq: number; readonly to: string }>;
+  remove: DeliveredMessage[];
   sent: SentRecord[];
   /** Ids of messages refused because the inbox was full. */
   refused: Set<string>;
@@ -131,8 +137,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   }
 
   /** Removes a delivered message; resolves once the removal is durable. */
-  remove(message: { readonly seq: number; readonly to: string }): Promise<void> {
-    this.pending.remove.push(message);
+  remove(message: DeliveredMessage): Promise<void> {
+    // Copied: the caller passes a whole ImMessage, and the batch keeps only what a removal needs.
+    this.pending.remove.push({ to: message.to, seq: message.seq, id: message.id });
     return this.schedule();
   }
 
@@ -239,7 +246,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     try {
       const { refused } = await this.store.write({
         append: batch.append,
-        remove: batch.remove.map((m) => m.seq),
+        remove: batch.remove,
         sent: batch.sent,
         quota: this.quota,
       });

@@ -5,10 +5,14 @@ import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
 import { describeOfflineStoreContract } from './offline-message.store.contract.js';
 import { SqliteOfflineMessageDriver } from './sqlite-offline-message.driver.js';
 
-describeOfflineStoreContract('memory', async () => ({
-  store: new MemoryOfflineMessageDriver(),
-  cleanup: async () => undefined,
-}));
+describeOfflineStoreContract(
+  'memory',
+  async () => ({
+    store: new MemoryOfflineMessageDriver(),
+    cleanup: async () => undefined,
+  }),
+  { singleInstance: 'its inboxes live in the one store object' },
+);
 
 describeOfflineStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'im-gateway-store-'));
@@ -16,6 +20,7 @@ describeOfflineStoreContract('sqlite', async () => {
   return {
     store: new SqliteOfflineMessageDriver(path),
     reopen: async () => new SqliteOfflineMessageDriver(path),
+    openAnother: async () => new SqliteOfflineMessageDriver(path),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

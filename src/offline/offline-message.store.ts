@@ -23,12 +23,22 @@ export interface InboxQuota {
   readonly maxBytes: number;
 }
 
+/** A message to take out of its recipient's inbox; unknown ones are ignored. */
+export interface DeliveredMessage {
+  readonly to: string;
+  readonly seq: number;
+  readonly id: string;
+}
+
 /** One atomic change: everything in it is durable together, or none of it is. */
 export interface InboxWrite {
   /** Each checked against `quota` in order; a message already stored is never refused. */
   readonly append: readonly StoredMessage[];
-  /** `seq` of each delivered message. */
-  readonly remove: readonly number[];
+  /**
+   * Delivered messages. Each is named by its recipient too: a driver that keeps inboxes apart
+   * (Redis, one hash tag per user) finds the message without an index over every inbox.
+   */
+  readonly remove: readonly DeliveredMessage[];
   /** Inserted or, for an existing (sender, clientId), updated; dropped with its message if that was refused. */
   readonly sent: readonly SentRecord[];
   /** No bound when absent. */
@@ -77,7 +87,10 @@ export abstract class OfflineMessageStore {
   abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
   /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
   abstract maxSeq(): Promise<number>;
-  /** Every user with a message waiting, or `undefined` when there are more than `limit`. */
+  /**
+   * Every user with a message waiting, or `undefined` when there are more than `limit` or the
+   * driver keeps no such list (Redis): the service then asks the inbox on every connect.
+   */
   abstract recipients(limit: number): Promise<string[] | undefined>;
   /**
    * Deletes every message and sent record expired at `now`, and the sent records beyond

@@ -8,7 +8,7 @@ import { createOfflineStore } from './offline-store.factory.js';
   providers: [
     {
       provide: OfflineMessageStore,
-      useFactory: (config: AppConfig) => createOfflineStore(config.offline),
+      useFactory: (config: AppConfig) => createOfflineStore(config),
       inject: [AppConfig],
     },
     OfflineMessageService,

@@ -44,7 +44,7 @@ function removed(usage, row) {
 const write = db.transaction(({ append, remove, sent, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write.
-  for (const seq of remove) {
+  for (const { seq } of remove) {
     const row = s.remove.get(seq);
     if (row !== undefined) removed(usage, row);
   }
