@@ -77,7 +77,7 @@ cleanup() {
       log "last lines of $name's log:"
       podman logs --tail 15 "$name" 2>&1 | sed 's/^/    /' >&2 || true
     fi
-    podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+    podman rm -f -v -t 0 "$name" >/dev/null 2>&1 || true
   done
   podman volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   if [[ -n "$work" ]]; then rm -rf "$work"; fi
