@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (specs beside the code they test: no sockets, no child processes, seconds),
- * `e2e` (real `ws` clients against an in-process Nest app or a child `dist/main.js`) and `browser`
- * (the chat page and the SDK package in headless Chromium). `npm run test:unit`, `test:e2e`,
- * `test:browser` and `npm test` pick them; `npm test` runs `browser` after `e2e`, not beside it,
+ * Four projects: `unit` (specs beside the code they test: no sockets, no child processes, seconds),
+ * `e2e` (real `ws` clients against an in-process Nest app or a child `dist/main.js`), `cluster`
+ * (several gateways on one Redis, with nodes and Redis killed under traffic) and `browser` (the
+ * chat page and the SDK package in headless Chromium). `npm run test:unit`, `test:e2e`,
+ * `test:cluster`, `test:browser` and `npm test` pick them; `npm test` runs `browser` after `e2e`, not beside it,
  * so that Chromium's CPU use cannot starve the e2e suites that measure time. The hostile-client
  * suites have their own config (vitest.attacks.config.ts).
  */
@@ -26,6 +27,18 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts'],
           // Child-process suites spawn dist/main.js: refuse to run them against a stale build.
+          globalSetup: ['test/support/fresh-build.global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/**/*.cluster-spec.ts'],
+          // Each file runs three gateways (and sometimes its own Redis): one file at a time.
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 30_000,
           globalSetup: ['test/support/fresh-build.global-setup.ts'],
         },
       },

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory.js';
+import { redisAddress } from './redis/redis-connection.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { ReadinessState } from './health/readiness.state.js';
@@ -112,11 +113,28 @@ function logStartup(config: AppConfig, logger: Logger): void {
   } else {
     logger.log(`Auth: AUTH_MODE=jwt, the user is the token's "sub"`);
   }
-  const { driver, sqlitePath } = config.offline;
-  logger.log(driver === 'sqlite' ? `Inbox: sqlite at ${resolve(sqlitePath)}` : 'Inbox: memory (lost on restart)');
+  logger.log(inboxLine(config));
   const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   if (config.web.enabled) logger.log(`Chat page: http://${reachable}:${port}/ (WEB_CLIENT=true)`);
   logger.log(`im-gateway listening on http://${host}:${port}; connect to ws://${reachable}:${port}${config.ws.path}`);
+}
+
+/** Where messages for offline users are kept, and (in a cluster) which node this is. */
+function inboxLine(config: AppConfig): string {
+  const { driver, sqlitePath } = config.offline;
+  const cluster = config.cluster.mode === 'redis' ? `; cluster node ${config.cluster.nodeId}` : '';
+  switch (driver) {
+    case 'sqlite':
+      return `Inbox: sqlite at ${resolve(sqlitePath)}`;
+    case 'memory':
+      return 'Inbox: memory (lost on restart)';
+    case 'redis':
+      return `Inbox: redis at ${redisAddress(config.redis.url)}, keys under ${config.redis.keyPrefix}${cluster}`;
+    default: {
+      const unknown: never = driver;
+      return `Inbox: ${String(unknown)}`;
+    }
+  }
 }
 
 const config = configOrExit();

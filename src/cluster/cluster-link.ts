@@ -2,9 +2,9 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
+import { connectRedis, redisAddress, watchRedis, whenReady } from '../redis/redis-connection.js';
 import { LocalNodeBus, type NodeBus } from './node-bus.js';
 import { LocalPresence, type Presence } from './presence.js';
-import { connectRedis, redisAddress, watchRedis, whenReady } from './redis-link.js';
 import { RedisNodeBus } from './redis-node-bus.js';
 import { persistenceWarnings, readPersistence } from './redis-persistence.check.js';
 import { RedisPresence } from './redis-presence.js';
@@ -49,6 +49,7 @@ export class ClusterLink implements OnModuleInit, OnApplicationShutdown {
         const bus = new RedisNodeBus(commands, subscriber, keyPrefix, nodeId, {
           roundTrip: (seconds) => metrics.busRoundTrip.observe(seconds),
           error: onError,
+          deaf: () => presence.lost(),
         });
         this.redis = { commands, subscriber, presence, bus };
         this.presence = presence;
@@ -65,7 +66,10 @@ export class ClusterLink implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (this.redis === undefined) return;
     const { url } = this.config.redis;
-    await Promise.all([whenReady(this.redis.commands, url), whenReady(this.redis.subscriber, url)]);
+    await Promise.all([
+      whenReady(this.redis.commands, url, 'Cluster (CLUSTER=redis)'),
+      whenReady(this.redis.subscriber, url, 'Cluster (CLUSTER=redis)'),
+    ]);
     for (const warning of persistenceWarnings(await readPersistence(this.redis.commands))) this.logger.warn(warning);
     await this.redis.bus.start();
     this.redis.presence.start();

@@ -4,6 +4,8 @@
  * `nodesOf` is where a message for that user must go.
  */
 export abstract class Presence {
+  private readonly lostHandlers: Array<() => void> = [];
+
   /** True when other nodes may hold users: routing must ask `nodesOf` instead of its own pool. */
   abstract readonly shared: boolean;
   /** This node, as other nodes and the admin API name it. */
@@ -21,6 +23,20 @@ export abstract class Presence {
   /** False while presence cannot be read or written: /health/ready turns 503. */
   isHealthy(): boolean {
     return true;
+  }
+
+  /**
+   * Registers what to do when this node's place in presence can no longer be trusted (Redis was
+   * lost, or the node stopped hearing the bus): other nodes may have sent its users' messages to
+   * the inbox meanwhile, which only a new drain delivers.
+   */
+  onLost(handler: () => void): void {
+    this.lostHandlers.push(handler);
+  }
+
+  /** Reports the loss to every handler. */
+  lost(): void {
+    for (const handler of this.lostHandlers) handler();
   }
 }
 

@@ -14,6 +14,8 @@ export interface BusObserver {
   roundTrip(seconds: number): void;
   /** A Redis command or the subscription failed. */
   error(): void;
+  /** The subscription went deaf: envelopes sent here meanwhile were lost. */
+  deaf(): void;
 }
 
 /**
@@ -97,6 +99,7 @@ export class RedisNodeBus extends NodeBus {
         this.logger.warn(
           `Node bus: no probe came back for ${BUS_DEAF_AFTER_MS / 1000} s while Redis answers; resubscribing`,
         );
+        this.observer.deaf();
       }
       this.deaf = true;
       this.lastProbeBack = Date.now();

@@ -67,6 +67,8 @@ export class Connection implements SendListener {
   private backlog: ImMessage[] = [];
   /** Ids of the messages waiting in the backlog. */
   private readonly backlogIds = new Set<string>();
+  /** Ids still in the backlog array but written ahead of their turn (`takeFromBacklog`): skipped. */
+  private readonly promoted = new Set<string>();
   private backlogHead = 0;
   /** `heldBytes` of the messages waiting in the backlog. */
   private backlogBytes = 0;
@@ -157,6 +159,18 @@ export class Connection implements SendListener {
     return this.unacked.has(id) || this.backlogIds.has(id);
   }
 
+  /**
+   * Takes `message`, waiting in the backlog, out of it so that the caller writes it now: the
+   * drain met it in the inbox, and writing it at its place in the inbox's order keeps the order.
+   * False when it is not waiting here.
+   */
+  takeFromBacklog(message: ImMessage): boolean {
+    if (!this.backlogIds.delete(message.id)) return false;
+    this.promoted.add(message.id);
+    this.backlogBytes -= heldBytes(message);
+    return true;
+  }
+
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
@@ -235,7 +249,9 @@ export class Connection implements SendListener {
    * then the backlog. The connection keeps nothing afterwards.
    */
   takeUnsettled(): ImMessage[] {
-    const out = [...this.unacked.values(), ...this.backlog.slice(this.backlogHead)];
+    const waiting = this.backlog.slice(this.backlogHead).filter((m) => !this.promoted.has(m.id));
+    const out = [...this.unacked.values(), ...waiting];
+    this.promoted.clear();
     this.unacked.clear();
     this.unackedBytes = 0;
     this.backlog = [];
@@ -289,6 +305,7 @@ export class Connection implements SendListener {
   private pump(): void {
     while (!this.draining && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
       const message = this.backlog[this.backlogHead++]!;
+      if (this.promoted.delete(message.id)) continue;
       this.backlogIds.delete(message.id);
       this.backlogBytes -= heldBytes(message);
       this.writeHeld(message);

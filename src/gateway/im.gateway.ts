@@ -34,6 +34,12 @@ const BACKLOG_WINDOWS = 8;
 const RATE_LIMITED_PAUSE_MS = 250;
 
 /**
+ * At shutdown, how long the gateway waits for messages already accepted to be routed and written
+ * before it closes the connections, and again after; well inside the shutdown deadline.
+ */
+const SHUTDOWN_ROUTING_WAIT_MS = 1_000;
+
+/**
  * Transport glue: turns sockets into `Connection`s, frames into router calls, and owns the
  * lifecycle (open, close, shutdown). It keeps no state of its own.
  */
@@ -84,11 +90,19 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     this.logger.log(`Connected: connection ${connection.id} of user ${forLog(user)} (${protocol})`);
   }
 
-  /** Stop accepting, then close every connection with 1001 and wait (bounded) for them to go. */
+  /**
+   * Stop accepting; hand what every connection holds back to the inbox; then close every
+   * connection with 1001 and wait (bounded) for them to go.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.policy.stopAccepting();
-    const closing = [...this.pool.connections()].map((connection) => this.closeGracefully(connection));
-    await Promise.all(closing);
+    const connections = [...this.pool.connections()];
+    // What the connections hold goes back to the inbox before their clients are told to go: a
+    // client that reconnects to another node finds it there, ahead of anything newer.
+    for (const connection of connections) this.router.detach(connection);
+    await this.router.idle(SHUTDOWN_ROUTING_WAIT_MS);
+    await Promise.all(connections.map((connection) => this.closeGracefully(connection)));
+    await this.router.idle(SHUTDOWN_ROUTING_WAIT_MS);
   }
 
   private onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { type ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { CONNECT_TIMEOUT_MS, connectRedis, watchRedis, whenReady } from '../redis/redis-connection.js';
 import type { DeliveredMessage, InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
 import {
@@ -9,10 +10,6 @@ import {
   RAISE_MAX_SEQ_SCRIPT,
 } from './redis-inbox.scripts.js';
 
-/** How long `open` waits for Redis before the boot fails with one line. */
-const CONNECT_TIMEOUT_MS = 5_000;
-/** Reconnect attempts back off to this: Redis's return is noticed within a second. */
-const MAX_RECONNECT_DELAY_MS = 1_000;
 /** Keys a purge asks SCAN for per step: big enough for few round trips, small enough not to stall Redis. */
 const PURGE_SCAN_COUNT = 1_000;
 /** Expired messages one purge script deletes; an inbox with more is trimmed again. */
@@ -47,16 +44,6 @@ const escapeKeyPart = (part: string): string =>
 
 /** A key prefix as a literal in a SCAN MATCH pattern. */
 const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
-
-/** `host:port` of a Redis URL, never its password: fit for logs and errors. */
-function redisAddress(url: string): string {
-  try {
-    const { hostname, port } = new URL(url);
-    return `${hostname}:${port || '6379'}`;
-  } catch {
-    return 'REDIS_URL';
-  }
-}
 
 /** What the inbox keeps of a message: exactly the `StoredMessage` fields, whatever else the object holds. */
 function storedValue(m: StoredMessage, bytes: number): string {
@@ -98,21 +85,6 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
   private closed = false;
   /** Settles after the last read called: the next read resolves after it (see `inOrder`). */
   private lastRead: Promise<unknown> = Promise.resolve();
-  /** Set while the connection is lost: its loss and return are logged once each. */
-  private lost = false;
-  private readonly onError = (error: Error): void => {
-    if (this.lost) return;
-    this.lost = true;
-    this.logger.warn(
-      `Offline inbox: Redis at ${redisAddress(this.url)} unreachable (${error.message}); retrying every second`,
-    );
-  };
-  private readonly onReady = (): void => {
-    if (!this.lost) return;
-    this.lost = false;
-    this.logger.log(`Offline inbox: Redis at ${redisAddress(this.url)} is back`);
-  };
-
   constructor(
     private readonly url: string,
     private readonly keyPrefix: string,
@@ -122,32 +94,13 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async open(): Promise<void> {
-    const client = new Redis(this.url, {
-      connectionName: 'im-gateway-inbox',
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    }) as InboxClient;
+    const client = connectRedis(this.url, 'im-gateway-inbox') as InboxClient;
     client.defineCommand('imInboxWrite', { numberOfKeys: 4, lua: INBOX_WRITE_SCRIPT });
     client.defineCommand('imInboxTrim', { numberOfKeys: 4, lua: INBOX_TRIM_SCRIPT });
     client.defineCommand('imInboxPeek', { numberOfKeys: 3, lua: INBOX_PEEK_SCRIPT, readOnly: true });
     client.defineCommand('imRaiseMaxSeq', { numberOfKeys: 1, lua: RAISE_MAX_SEQ_SCRIPT });
-    let lastError: Error | undefined;
-    const noteError = (error: Error): void => {
-      lastError = error;
-    };
-    client.on('error', noteError);
-    try {
-      await this.whenReady(client, () => lastError);
-    } catch (error) {
-      client.off('error', noteError);
-      client.disconnect();
-      throw error;
-    }
-    client.off('error', noteError);
-    client.on('error', this.onError);
-    client.on('ready', this.onReady);
+    await whenReady(client, this.url, 'Offline inbox (OFFLINE_STORE=redis)', this.connectTimeoutMs);
+    watchRedis(client, 'Offline inbox', this.logger);
     this.client = client;
   }
 
@@ -297,36 +250,11 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
       // Redis is away: nothing to say goodbye to.
       client.disconnect();
     }
-    client.off('error', this.onError);
-    client.off('ready', this.onReady);
   }
 
   /** False once closed; a lost connection is a failed write (and a probe), not a dead store. */
   override isHealthy(): boolean {
     return !this.closed;
-  }
-
-  /** Resolves once `client` is ready; after the deadline rejects naming the address, never the password. */
-  private async whenReady(client: Redis, lastError: () => Error | undefined): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const cause = lastError();
-        reject(
-          new Error(
-            `Offline inbox (OFFLINE_STORE=redis): Redis at ${redisAddress(this.url)} (REDIS_URL) did not answer within ${this.connectTimeoutMs / 1000} s${cause ? ` (${cause.message})` : ''}`,
-          ),
-        );
-      }, this.connectTimeoutMs);
-    });
-    const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    // A failed first attempt is retried like any later one; only the deadline ends the wait.
-    client.connect().catch(() => undefined);
-    try {
-      await Promise.race([ready, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**

@@ -13,6 +13,7 @@ import type { ImMessage } from '../messages/im-message.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
+import { RecipientLanes } from './recipient-lanes.js';
 import { RemoteOutcome } from './remote-outcome.js';
 
 /** Close reason when the inbox cannot be read for a connection's drain (code 1013). */
@@ -58,6 +59,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private readonly remoteOutcomes = new Map<string, RemoteOutcome>();
   private readonly shared: boolean;
   private readonly nodeId: string;
+  /** Messages between acceptance and their routing outcome, in a cluster. */
+  private routing = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly lanes = new RecipientLanes((error) => this.logger.warn(`Routing outcome failed: ${String(error)}`));
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -70,6 +75,22 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.shared = presence.shared;
     this.nodeId = presence.nodeId;
     bus.onEnvelope((envelope) => this.onEnvelope(envelope));
+    presence.onLost(() => this.presenceLost());
+  }
+
+  /**
+   * This node's presence can no longer be trusted: senders elsewhere may have stored its users'
+   * messages instead of sending them here. Every connection is sent away with 1013 to reconnect
+   * (here or elsewhere) and drain its inbox, which keeps the order; what they held goes back to
+   * the inbox, or, with Redis away, stays unconfirmed for its sender to resend.
+   */
+  private presenceLost(): void {
+    const connections = [...this.pool.connections()];
+    if (connections.length === 0) return;
+    this.logger.warn(
+      `Cluster presence lost: closing ${connections.length} connections with 1013 so that they reconnect and drain`,
+    );
+    for (const connection of connections) connection.close(CloseCode.TRY_AGAIN_LATER, CLUSTER_UNAVAILABLE_REASON);
   }
 
   /** New messages sort after everything already in the inbox, even if the clock went back. */
@@ -252,53 +273,128 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   }
 
   /**
-   * Routing in a cluster: presence says which nodes hold the recipient. Nobody: the inbox. Only
-   * this node: as alone. Others too: tracked messages into the inbox first, then to each of them
-   * (and to the connections here); plain text to each of them, best effort.
+   * Routing in a cluster: presence says which nodes hold the recipient. Nobody: the inbox, then
+   * presence again (`recheck`). Only this node: as alone. Others too: a tracked message goes into
+   * the inbox first, then to each of them (and to the connections here); plain text goes to each
+   * of them, best effort. Outcomes are applied in accept order per recipient (`lanes`).
    */
   private async routeShared(message: ImMessage, notify: SendListener | undefined): Promise<void> {
+    const apply = this.lanes.reserve(message.to);
+    this.routing++;
+    try {
+      apply(await this.outcomeShared(message, notify));
+    } catch (error) {
+      apply();
+      this.logger.warn(`Routing message ${message.id} failed: ${String(error)}`);
+    } finally {
+      if (--this.routing === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Resolves once every message accepted so far is routed and every inbox write is committed
+   * (or after `timeoutMs`): the shutdown waits for it before this node leaves the cluster.
+   */
+  async idle(timeoutMs: number): Promise<void> {
+    const routed = this.routing === 0 ? Promise.resolve() : new Promise<void>((r) => this.idleWaiters.push(r));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+    await Promise.race([routed.then(() => this.offline.flushed()), deadline]);
+    clearTimeout(timer);
+  }
+
+  /** What to do with `message` once the lane reaches it; the Redis round trips happen here. */
+  private async outcomeShared(message: ImMessage, notify: SendListener | undefined): Promise<(() => void) | undefined> {
     let nodes: string[];
     try {
       nodes = await this.presence.nodesOf(message.to);
     } catch (error) {
       this.unavailable(message, notify, error);
-      return;
+      return undefined;
     }
     const others = nodes.filter((node) => node !== this.nodeId);
-    const live = this.pool.connectionsOf(message.to);
     if (others.length === 0) {
-      this.route(message, notify);
-      return;
+      if (this.pool.connectionsOf(message.to) !== undefined) return () => this.route(message, notify);
+      return this.storeShared(message, notify);
     }
     this.metrics.routed.remote++;
     if (notify === undefined) {
-      for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: false });
-      if (live !== undefined) this.deliverLocal(message, undefined, live);
-      return;
+      return () => {
+        for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: false });
+        const live = this.pool.connectionsOf(message.to);
+        if (live !== undefined) this.deliverLocal(message, undefined, live);
+      };
     }
     const { id, clientId } = message;
     const listeners = this.idempotency.startQueuing(id, notify);
-    if (listeners === undefined) return;
+    if (listeners === undefined) return undefined;
     try {
       await this.offline.enqueue(message);
     } catch (error) {
       this.refused(message, listeners, error);
-      return;
+      return undefined;
     } finally {
       this.idempotency.finishQueuing(id);
     }
-    const here = this.pool.connectionsOf(message.to);
-    const outcome = new RemoteOutcome(
-      listeners,
-      clientId!,
-      id,
-      others.length + (here === undefined ? 0 : 1),
-      REMOTE_ANSWER_MS,
-      () => this.remoteOutcomes.delete(id),
-    );
-    this.remoteOutcomes.set(id, outcome);
-    for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: true, o: this.nodeId });
-    if (here !== undefined) this.deliverStored(message, outcome, here);
+    return () => {
+      const here = this.pool.connectionsOf(message.to);
+      const holders = others.length + (here === undefined ? 0 : 1);
+      const outcome = new RemoteOutcome(listeners, clientId!, id, holders, REMOTE_ANSWER_MS, () =>
+        this.remoteOutcomes.delete(id),
+      );
+      this.remoteOutcomes.set(id, outcome);
+      for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: true, o: this.nodeId });
+      if (here !== undefined) this.deliverStored(message, outcome, here);
+    };
+  }
+
+  /**
+   * Into the inbox for a user nobody held, then presence again: a node that took the user
+   * meanwhile may have read the inbox before this write, so the message is sent on to it.
+   */
+  private async storeShared(message: ImMessage, notify: SendListener | undefined): Promise<(() => void) | undefined> {
+    this.metrics.routed.inbox++;
+    if (notify === undefined) {
+      this.offline.enqueueQuietly(message);
+      await this.offline.flushed();
+    } else {
+      const { id, clientId } = message;
+      const listeners = this.idempotency.startQueuing(id, notify);
+      if (listeners === undefined) return undefined;
+      try {
+        await this.offline.enqueue(message);
+      } catch (error) {
+        this.refused(message, listeners, error);
+        return undefined;
+      } finally {
+        this.idempotency.finishQueuing(id);
+      }
+      for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
+    }
+    return this.recheck(message);
+  }
+
+  /**
+   * A message just stored: where presence now finds its recipient, it is sent on (and delivered
+   * to connections here). A second copy (a drain did see it) is dropped by message id.
+   */
+  private async recheck(message: ImMessage): Promise<(() => void) | undefined> {
+    let nodes: string[];
+    try {
+      nodes = await this.presence.nodesOf(message.to);
+    } catch {
+      return undefined; // Stored: the next drain delivers it.
+    }
+    if (nodes.length === 0) return undefined;
+    return () => {
+      for (const node of nodes) {
+        if (node !== this.nodeId) this.bus.send(node, { t: 'msg', m: message, stored: true });
+        else {
+          const live = this.pool.connectionsOf(message.to);
+          if (live !== undefined) this.deliverStored(message, undefined, live);
+        }
+      }
+    };
   }
 
   /** Presence could not be read: a JSON sender is told to retry; plain text is counted as dropped. */
@@ -399,7 +495,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.metrics.routed.inbox++;
     if (notify === undefined) {
       this.offline.enqueueQuietly(message);
-      if (this.shared) void this.offline.flushed().then(() => this.recheck(message));
+      if (this.shared) void this.offline.flushed().then(() => this.recheckNow(message));
       return;
     }
     const { id, clientId } = message;
@@ -410,32 +506,16 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       .then(
         () => {
           for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
-          if (this.shared) void this.recheck(message);
+          if (this.shared) void this.recheckNow(message);
         },
         (error: unknown) => this.refused(message, listeners, error),
       )
       .finally(() => this.idempotency.finishQueuing(id));
   }
 
-  /**
-   * A message just stored for a user nobody held: if a node took the user meanwhile, its drain
-   * may have read the inbox before the write, so the message is sent on to it (and to this node's
-   * own connections) now. A second copy (the drain did see it) is dropped by message id.
-   */
-  private async recheck(message: ImMessage): Promise<void> {
-    let nodes: string[];
-    try {
-      nodes = await this.presence.nodesOf(message.to);
-    } catch {
-      return; // Stored: the next drain delivers it.
-    }
-    for (const node of nodes) {
-      if (node !== this.nodeId) this.bus.send(node, { t: 'msg', m: message, stored: true });
-      else {
-        const live = this.pool.connectionsOf(message.to);
-        if (live !== undefined) this.deliverStored(message, undefined, live);
-      }
-    }
+  /** `recheck` for a message returned to the inbox (its holder let it go), outside any lane. */
+  private async recheckNow(message: ImMessage): Promise<void> {
+    (await this.recheck(message))?.();
   }
 
   private track(message: ImMessage, notify: SendListener | undefined): Delivery {
@@ -569,7 +649,12 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   private writeFromInbox(connection: Connection, message: ImMessage): void {
     const delivery = this.track(message, undefined);
-    if (delivery.done || connection.holds(message.id)) return;
+    if (delivery.done || connection.unacked.has(message.id)) return;
+    // Sent here over the bus too, and waiting behind this drain: written now, at its place.
+    if (connection.takeFromBacklog(message)) {
+      connection.writeHeld(message);
+      return;
+    }
     delivery.fromInbox = true;
     delivery.holders++;
     connection.writeHeld(message);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 /** How long the boot waits for Redis before it fails with a one-line error. */
-const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnect attempts back off to this: Redis's return is noticed within a second. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 
@@ -17,9 +17,9 @@ export function redisAddress(url: string): string {
 }
 
 /**
- * A Redis connection for the cluster: it reconnects by itself, and a command made while Redis
- * is away fails at once instead of waiting in a queue, so a send gets its retryable error now
- * and not after the outage.
+ * A Redis connection of the gateway (the inbox, presence, the node bus): it reconnects by
+ * itself, and a command made while Redis is away fails at once instead of waiting in a queue,
+ * so a send gets its retryable error now and not after the outage.
  */
 export function connectRedis(url: string, name: string): Redis {
   return new Redis(url, {
@@ -31,21 +31,35 @@ export function connectRedis(url: string, name: string): Redis {
   });
 }
 
-/** Resolves once `client` is ready, or rejects with an error naming the address (never the password). */
-export async function whenReady(client: Redis, url: string): Promise<void> {
+/**
+ * Connects `client` and resolves once it is ready; past `timeoutMs` rejects with an error naming
+ * `what` and the address (never the password), and the last connection error seen.
+ */
+export async function whenReady(
+  client: Redis,
+  url: string,
+  what: string,
+  timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<void> {
+  let lastError: Error | undefined;
+  const noteError = (error: Error): void => {
+    lastError = error;
+  };
+  client.on('error', noteError);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(`Redis at ${redisAddress(url)} (REDIS_URL) did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`),
+    timer = setTimeout(() => {
+      const cause = lastError === undefined ? '' : ` (${lastError.message})`;
+      reject(
+        new Error(
+          `${what}: Redis at ${redisAddress(url)} (REDIS_URL) did not answer within ${timeoutMs / 1000} s${cause}`,
         ),
-      CONNECT_TIMEOUT_MS,
-    );
+      );
+    }, timeoutMs);
   });
+  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
   // A failed first attempt is retried like any later one; only the deadline ends the wait.
   client.connect().catch(() => undefined);
-  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
   try {
     await Promise.race([ready, timeout]);
   } catch (error) {
@@ -53,6 +67,7 @@ export async function whenReady(client: Redis, url: string): Promise<void> {
     throw error;
   } finally {
     clearTimeout(timer);
+    client.off('error', noteError);
   }
 }
 
@@ -60,7 +75,7 @@ export async function whenReady(client: Redis, url: string): Promise<void> {
  * Logs a client's losses and returns once each, not on every reconnect attempt, and keeps count
  * of errors for the metrics.
  */
-export function watchRedis(client: Redis, what: string, logger: Logger, onError: () => void): void {
+export function watchRedis(client: Redis, what: string, logger: Logger, onError: () => void = () => undefined): void {
   let lost = false;
   client.on('error', (error: Error) => {
     onError();

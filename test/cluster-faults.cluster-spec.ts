@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChildGateway } from './support/child-gateway.js';
+import { ClusterTraffic } from './support/cluster-traffic.js';
+import { eventually } from './support/eventually.js';
+import { PrivateRedis } from './support/private-redis.js';
+import { deleteKeysUnder, redisAvailable, TEST_REDIS_URL, testKeyPrefix } from './support/redis-test.js';
+import { RoundRobinProxy } from './support/round-robin-proxy.js';
+import { sleep } from './support/ws-client.js';
+
+const ADMIN_TOKEN = 'cluster-faults-admin-token';
+const available = await redisAvailable();
+/** Short, so that a dead node's presence is seen gone within the test. */
+const PRESENCE_TTL_SECONDS = 3;
+
+interface Cluster {
+  readonly nodes: ChildGateway[];
+  readonly proxy: RoundRobinProxy;
+  readonly env: (id: string) => Record<string, string>;
+}
+
+async function startCluster(redisUrl: string, prefix: string, extra: Record<string, string> = {}): Promise<Cluster> {
+  const env = (id: string) => ({
+    CLUSTER: 'redis',
+    OFFLINE_STORE: 'redis',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: prefix,
+    NODE_ID: id,
+    ADMIN_TOKEN,
+    PRESENCE_TTL_SECONDS: String(PRESENCE_TTL_SECONDS),
+    ...extra,
+  });
+  const nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((id) => ChildGateway.start(env(id))));
+  const proxy = await RoundRobinProxy.start(nodes.map((n) => n.port));
+  return { nodes, proxy, env };
+}
+
+async function presenceNodes(node: ChildGateway, user: string): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${node.port}/admin/users/${user}`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  return ((await res.json()) as { nodes: string[] }).nodes;
+}
+
+const readyStatus = async (node: ChildGateway) =>
+  (await fetch(`http://127.0.0.1:${node.port}/health/ready`).catch(() => undefined))?.status;
+
+describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('loses nothing when one node is killed with kill -9 under SDK traffic, and its presence is gone within the TTL', async () => {
+    const prefix = testKeyPrefix('kill-node');
+    const cluster = await startCluster(TEST_REDIS_URL, prefix);
+    cleanups.push(async () => {
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
+      await deleteKeysUnder(TEST_REDIS_URL, prefix);
+    });
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'k');
+    cleanups.unshift(async () => traffic.close());
+    await traffic.connect();
+    const [a, b] = cluster.nodes as [ChildGateway, ChildGateway, ChildGateway];
+    const onB = (
+      await Promise.all(
+        traffic.users.map(async (u) => ((await presenceNodes(a, u.user)).includes('node-b') ? u.user : '')),
+      )
+    ).filter(Boolean);
+    expect(onB.length).toBeGreaterThan(0);
+
+    traffic.start(40, 25);
+    await sleep(400);
+    await b.stop('SIGKILL');
+    const killedAt = Date.now();
+    await traffic.settled(45_000);
+    const result = await traffic.check(20_000);
+    console.log(
+      `[cluster kill -9 node] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged, ${result.lost} lost, ${result.duplicated} duplicated at the SDK`,
+    );
+    expect(result).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(result.acknowledged).toBe(traffic.sends.length);
+
+    await eventually(
+      'the dead node gone from presence',
+      async () => {
+        for (const user of onB) expect(await presenceNodes(a, user)).not.toContain('node-b');
+      },
+      (PRESENCE_TTL_SECONDS + 2) * 1000,
+    );
+    expect(Date.now() - killedAt).toBeLessThan((PRESENCE_TTL_SECONDS + 2) * 1000 + 30_000);
+  });
+
+  it('loses nothing when Redis (AOF, appendfsync always) is killed with kill -9 under traffic and restarted; the nodes recover without a restart', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const prefix = testKeyPrefix('kill-redis');
+    const cluster = await startCluster(redis.url, prefix);
+    cleanups.push(async () => {
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
+    });
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'r');
+    cleanups.unshift(async () => traffic.close());
+    await traffic.connect();
+
+    traffic.start(40, 25);
+    await sleep(400);
+    await redis.kill();
+    await sleep(1_000);
+    await redis.start();
+    await traffic.settled(45_000);
+    const result = await traffic.check(20_000);
+    console.log(
+      `[cluster kill -9 redis] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged, ${result.lost} lost, ${result.duplicated} duplicated at the SDK`,
+    );
+    expect(result).toMatchObject({ lost: 0, duplicated: 0 });
+    for (const node of cluster.nodes)
+      await eventually('ready again', async () => expect(await readyStatus(node)).toBe(200));
+    expect(cluster.nodes.every((n) => n.process.exitCode === null)).toBe(true);
+  });
+
+  it('answers 503 on /health/ready while Redis is unreachable for 10 s, keeps the SDK outboxes, and recovers by itself', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const prefix = testKeyPrefix('redis-down');
+    const cluster = await startCluster(redis.url, prefix);
+    cleanups.push(async () => {
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
+    });
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 4, 'd');
+    cleanups.unshift(async () => traffic.close());
+    await traffic.connect();
+
+    await redis.kill();
+    const downSince = Date.now();
+    for (const node of cluster.nodes)
+      await eventually('ready turns 503', async () => expect(await readyStatus(node)).toBe(503));
+    traffic.start(10, 100);
+    await sleep(Math.max(0, 10_000 - (Date.now() - downSince)));
+    expect(traffic.acknowledged()).toEqual([]);
+    await redis.start();
+    for (const node of cluster.nodes)
+      await eventually('ready again', async () => expect(await readyStatus(node)).toBe(200), 10_000);
+    await traffic.settled(30_000);
+    const result = await traffic.check(20_000);
+    console.log(
+      `[cluster redis down 10 s] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged after recovery, ${result.lost} lost, ${result.duplicated} duplicated`,
+    );
+    expect(result).toMatchObject({ acknowledged: traffic.sends.length, lost: 0, duplicated: 0 });
+  });
+
+  it('loses and duplicates nothing at the SDK through a rolling restart of all three nodes', async () => {
+    const prefix = testKeyPrefix('rolling');
+    const cluster = await startCluster(TEST_REDIS_URL, prefix, { SHUTDOWN_DRAIN_MS: '300' });
+    cleanups.push(async () => {
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
+      await deleteKeysUnder(TEST_REDIS_URL, prefix);
+    });
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'rr');
+    cleanups.unshift(async () => traffic.close());
+    await traffic.connect();
+
+    traffic.start(60, 50);
+    for (let i = 0; i < cluster.nodes.length; i++) {
+      const old = cluster.nodes[i]!;
+      await old.stop('SIGTERM');
+      cluster.nodes[i] = await ChildGateway.start(cluster.env(`node-${'abc'[i]}-2`), old.port);
+    }
+    await traffic.settled(45_000);
+    const result = await traffic.check(20_000);
+    console.log(
+      `[cluster rolling restart] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged, ${result.lost} lost, ${result.duplicated} duplicated at the SDK`,
+    );
+    expect(result).toMatchObject({ acknowledged: traffic.sends.length, lost: 0, duplicated: 0 });
+  });
+});
