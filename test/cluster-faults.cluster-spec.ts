@@ -3,8 +3,10 @@ import { ChildGateway } from './support/child-gateway.js';
 import { ClusterTraffic } from './support/cluster-traffic.js';
 import { eventually } from './support/eventually.js';
 import { PrivateRedis } from './support/private-redis.js';
-import { deleteKeysUnder, redisAvailable, TEST_REDIS_URL, testKeyPrefix } from './support/redis-test.js';
+import { deleteKeysUnder, keysUnder, redisAvailable, TEST_REDIS_URL, testKeyPrefix } from './support/redis-test.js';
+import { Redis } from 'ioredis';
 import { RoundRobinProxy } from './support/round-robin-proxy.js';
+import { FAST_RECONNECT, SdkUser } from './support/sdk-user.js';
 import { sleep } from './support/ws-client.js';
 
 const ADMIN_TOKEN = 'cluster-faults-admin-token';
@@ -175,5 +177,53 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
       `[cluster rolling restart] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged, ${result.lost} lost, ${result.duplicated} duplicated at the SDK`,
     );
     expect(result).toMatchObject({ acknowledged: traffic.sends.length, lost: 0, duplicated: 0 });
+  });
+
+  it('leaves Redis as it found it once the TTLs pass: inbox, idempotency and presence keys all expire, and a second run costs no more memory than the first', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const client = new Redis(redis.url);
+    cleanups.push(async () => client.disconnect());
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    const prefix = testKeyPrefix('expiry');
+    const baselineKeys = await client.dbsize();
+
+    /** Live traffic across nodes and 200 messages for users who never come back, then the TTLs. */
+    const run = async (round: number) => {
+      const cluster = await startCluster(redis.url, prefix, { OFFLINE_TTL_SECONDS: '2' });
+      const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 4, `x${round}`);
+      const sender = new SdkUser(cluster.proxy.wsUrl(`gone${round}`), `gone${round}`, { reconnect: FAST_RECONNECT });
+      try {
+        await traffic.connect();
+        traffic.start(25, 10);
+        await traffic.settled(20_000);
+        await sender.connect();
+        const answers = Array.from({ length: 200 }, (_, i) => sender.send(`never-back-${i % 20}`, `waits ${i}`));
+        expect(new Set(await Promise.all(answers))).toEqual(new Set(['queued']));
+      } finally {
+        traffic.close();
+        sender.close();
+        await cluster.proxy.stop();
+      }
+      const during = (await keysUnder(client, prefix)).length;
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGTERM')));
+      await eventually(
+        'every key of the run expired',
+        async () => expect((await keysUnder(client, prefix)).filter((k) => !k.endsWith('maxseq'))).toEqual([]),
+        (2 + PRESENCE_TTL_SECONDS + 12) * 1000,
+      );
+      return { during, after: await client.dbsize(), memory: await usedMemory() };
+    };
+
+    const first = await run(1);
+    const second = await run(2);
+    console.log(
+      `[cluster expiry] keys: ${baselineKeys} before, ${first.during} during, ${first.after} after run 1, ${second.during} during, ${second.after} after run 2; used_memory after run 1 ${first.memory}, after run 2 ${second.memory}`,
+    );
+    expect(first.during).toBeGreaterThan(20);
+    // `maxseq` stays: new messages are numbered above it after a restart.
+    expect(first.after).toBe(baselineKeys + 1);
+    expect(second.after).toBe(baselineKeys + 1);
+    expect(second.memory - first.memory).toBeLessThan(64 * 1024);
   });
 });
