@@ -39,6 +39,7 @@ export class RedisNodeBus extends NodeBus {
     private readonly keyPrefix: string,
     nodeId: string,
     private readonly observer: BusObserver,
+    private readonly timing = { probeIntervalMs: BUS_PROBE_INTERVAL_MS, deafAfterMs: BUS_DEAF_AFTER_MS },
   ) {
     super();
     this.channel = this.channelOf(nodeId);
@@ -53,8 +54,12 @@ export class RedisNodeBus extends NodeBus {
       if (channel === this.channel) this.receive(text);
     });
     await this.subscriber.subscribe(this.channel);
+    // After every reconnect, whatever the client remembers of its subscriptions.
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.channel).catch(() => this.observer.error());
+    });
     this.lastProbeBack = Date.now();
-    this.timer = setInterval(() => this.probe(), BUS_PROBE_INTERVAL_MS);
+    this.timer = setInterval(() => this.probe(), this.timing.probeIntervalMs);
     this.timer.unref();
   }
 
@@ -94,16 +99,16 @@ export class RedisNodeBus extends NodeBus {
 
   private probe(): void {
     if (this.publisher.status !== 'ready') return;
-    if (this.subscriber.status === 'ready' && Date.now() - this.lastProbeBack > BUS_DEAF_AFTER_MS) {
+    if (this.subscriber.status === 'ready' && Date.now() - this.lastProbeBack > this.timing.deafAfterMs) {
       if (!this.deaf) {
         this.logger.warn(
-          `Node bus: no probe came back for ${BUS_DEAF_AFTER_MS / 1000} s while Redis answers; resubscribing`,
+          `Node bus: no probe came back for ${this.timing.deafAfterMs / 1000} s while Redis answers; resubscribing`,
         );
         this.observer.deaf();
       }
       this.deaf = true;
       this.lastProbeBack = Date.now();
-      // ioredis reconnects and resubscribes to every channel it had.
+      // A new connection, subscribed again once ready.
       this.subscriber.disconnect(true);
     }
     this.publisher.publish(this.channel, `${PROBE_PREFIX}${performance.now()}`).catch(() => this.observer.error());

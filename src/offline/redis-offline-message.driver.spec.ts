@@ -2,36 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeOfflineStoreContract } from './offline-message.store.contract.js';
+import { redisAvailable } from '../../test/support/redis-test.js';
 import { RedisOfflineMessageDriver } from './redis-offline-message.driver.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Host and port only: a CI's REDIS_URL may hold a password. */
 const REDIS_AT = new URL(REDIS_URL).host;
-/** A local Redis answers at once; a missing one should not hold the unit suite up long. */
-const REACH_TIMEOUT_MS = 1_000;
 /** Long enough to outlive a round trip, short enough to wait out in a unit test. */
 const SHORT_TTL_MS = 300;
 /** How long a test waits for Redis to expire what it wrote. */
 const EXPIRY_WAIT_MS = 5_000;
-
-async function reachable(): Promise<boolean> {
-  const client = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: REACH_TIMEOUT_MS,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 /** Every key under `prefix`, found as the driver's purge finds its own (SCAN). */
 async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
@@ -45,14 +25,10 @@ async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
 /** A prefix no other test run shares, so suites may run side by side on one Redis. */
 const freshPrefix = (): string => `imtest:${randomBytes(6).toString('hex')}:`;
 
-const available = await reachable();
-if (!available && process.env.CI === 'true') {
-  throw new Error(`Redis at ${REDIS_AT} (REDIS_URL) is not reachable: CI=true requires it for the Redis inbox suite`);
-}
+const available = await redisAvailable(REDIS_URL);
 
 if (!available) {
   const why = `no Redis at ${REDIS_AT} (start one, or set REDIS_URL; with CI=true this fails)`;
-  console.warn(`RedisOfflineMessageDriver suite skipped: ${why}`);
   describe.skip(`RedisOfflineMessageDriver: skipped, ${why}`, () => {
     it('needs Redis', () => undefined);
   });

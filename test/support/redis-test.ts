@@ -14,14 +14,25 @@ export function testKeyPrefix(suite: string): string {
  * CI must never pass by testing nothing.
  */
 export async function redisAvailable(url = TEST_REDIS_URL): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    // A local Redis answers at once; a missing one should not hold a suite up long.
+    connectTimeout: 1_000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.ping();
     return true;
   } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`Redis at ${url} is required with CI=true: ${String(error)}`);
+    // Host and port only: a CI's REDIS_URL may hold a password.
+    const at = new URL(url).host;
+    if (process.env.CI === 'true')
+      throw new Error(`Redis at ${at} (REDIS_URL) is required with CI=true: ${String(error)}`);
+    console.warn(`Redis suites skipped: no Redis at ${at} (start one, or set REDIS_URL; with CI=true this fails)`);
     return false;
   } finally {
     client.disconnect();
