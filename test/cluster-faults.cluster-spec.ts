@@ -122,6 +122,33 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
     expect(cluster.nodes.every((n) => n.process.exitCode === null)).toBe(true);
   });
 
+  it('loses nothing sent while a node’s bus subscription was dropped: its clients reconnect and drain, in order', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const prefix = testKeyPrefix('bus-drop');
+    const cluster = await startCluster(redis.url, prefix);
+    cleanups.push(async () => {
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
+    });
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'p');
+    cleanups.unshift(async () => traffic.close());
+    await traffic.connect();
+    const admin = new Redis(redis.url);
+    cleanups.push(async () => admin.disconnect());
+
+    traffic.start(40, 25);
+    await sleep(300);
+    // Every node's subscription is cut at once; commands still work.
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await traffic.settled(45_000);
+    const result = await traffic.check(20_000);
+    console.log(
+      `[cluster bus dropped] ${traffic.sends.length} sends, ${result.acknowledged} acknowledged, ${result.lost} lost, ${result.duplicated} duplicated at the SDK`,
+    );
+    expect(result).toMatchObject({ acknowledged: traffic.sends.length, lost: 0, duplicated: 0 });
+  });
+
   it('answers 503 on /health/ready while Redis is unreachable for 10 s, keeps the SDK outboxes, and recovers by itself', async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.stop());

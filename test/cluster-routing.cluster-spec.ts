@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisOfflineMessageDriver } from '../src/offline/redis-offline-message.driver.js';
+import { messageIdFor } from '../src/routing/message-id.js';
 import { ChildGateway } from './support/child-gateway.js';
 import { eventually } from './support/eventually.js';
 import { JsonClient } from './support/json-client.js';
@@ -150,6 +152,38 @@ describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'delivered' });
     expect(await bob.next()).toBe('from the operator');
+  });
+
+  it('delivers a message its sender was told is queued but that never reached the online recipient, when the sender resends it', async () => {
+    // The state a node leaves when it dies between storing a message and sending it on.
+    const bob = (await json(b, 'bob-stranded')).ackAll();
+    await registered('bob-stranded', 'node-b');
+    const store = new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix);
+    await store.open();
+    const now = Date.now();
+    await store.write({
+      append: [
+        {
+          id: messageIdFor('alice-s', 'c1'),
+          seq: now * 1024,
+          from: 'alice-s',
+          to: 'bob-stranded',
+          body: 'stored, never sent on',
+          ts: now,
+          clientId: 'c1',
+          expiresAt: now + 60_000,
+        },
+      ],
+      remove: [],
+      sent: [{ sender: 'alice-s', clientId: 'c1', status: 'queued', expiresAt: now + 60_000 }],
+    });
+    await store.close();
+    await expectSilence(bob.raw, 300);
+    const alice = await json(a, 'alice-s');
+    alice.send('c1', 'bob-stranded', 'stored, never sent on');
+    expect(await alice.next('sent')).toMatchObject({ id: 'c1', status: 'queued' });
+    expect(await bob.next('message')).toMatchObject({ from: 'alice-s', body: 'stored, never sent on' });
+    expect(await alice.next('receipt')).toMatchObject({ messageId: messageIdFor('alice-s', 'c1') });
   });
 
   it('is ready with the cluster up, and counts messages routed to other nodes', async () => {

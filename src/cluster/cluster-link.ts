@@ -51,6 +51,14 @@ export class ClusterLink implements OnModuleInit, OnApplicationShutdown {
           error: onError,
           deaf: () => presence.lost(),
         });
+        // A subscription that dropped, however briefly, lost what was published meanwhile.
+        let subscribed = false;
+        subscriber.on('ready', () => (subscribed = true));
+        subscriber.on('close', () => {
+          if (!subscribed) return;
+          subscribed = false;
+          presence.lost();
+        });
         this.redis = { commands, subscriber, presence, bus };
         this.presence = presence;
         this.bus = bus;

@@ -14,7 +14,9 @@ export type BusEnvelope =
   /** Message `id`, which user `u` sent and was told `queued`, has been delivered. */
   | { readonly t: 'rcpt'; readonly u: string; readonly id: string }
   /** Close the node's connections of `u`: with 4001 (`replace`, a newer one opened elsewhere) or 4003 (`kick`). */
-  | { readonly t: 'replace' | 'kick'; readonly u: string };
+  | { readonly t: 'replace' | 'kick'; readonly u: string }
+  /** Look in the inbox of `u` for message `id`, which its connections here may have missed. */
+  | { readonly t: 'poke'; readonly u: string; readonly id: string };
 
 export type BusHandler = (envelope: BusEnvelope) => void;
 

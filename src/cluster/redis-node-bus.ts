@@ -32,6 +32,8 @@ export class RedisNodeBus extends NodeBus {
   private timer: NodeJS.Timeout | undefined;
   private lastProbeBack = Date.now();
   private deaf = false;
+  /** Subscribed on the current connection: false from a drop until the subscription is confirmed again. */
+  private subscribed = false;
 
   constructor(
     private readonly publisher: Redis,
@@ -54,9 +56,14 @@ export class RedisNodeBus extends NodeBus {
       if (channel === this.channel) this.receive(text);
     });
     await this.subscriber.subscribe(this.channel);
+    this.subscribed = true;
+    this.subscriber.on('close', () => (this.subscribed = false));
     // After every reconnect, whatever the client remembers of its subscriptions.
     this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.channel).catch(() => this.observer.error());
+      this.subscriber.subscribe(this.channel).then(
+        () => (this.subscribed = true),
+        () => this.observer.error(),
+      );
     });
     this.lastProbeBack = Date.now();
     this.timer = setInterval(() => this.probe(), this.timing.probeIntervalMs);
@@ -72,7 +79,7 @@ export class RedisNodeBus extends NodeBus {
   }
 
   override isHealthy(): boolean {
-    return !this.deaf && this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+    return !this.deaf && this.subscribed && this.publisher.status === 'ready' && this.subscriber.status === 'ready';
   }
 
   private channelOf(node: string): string {

@@ -45,6 +45,8 @@ export class RedisPresence extends Presence {
   private readonly ttlMs: number;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  /** When this node's entries were last re-armed: past the TTL, other nodes took its users for gone. */
+  private lastRefreshed = Date.now();
 
   constructor(
     client: Redis,
@@ -112,7 +114,10 @@ export class RedisPresence extends Presence {
 
   /** One pipeline for every user held: a round trip per refresh, whatever the number of users. */
   private async refresh(): Promise<void> {
-    if (this.held.size === 0) return;
+    if (this.held.size === 0) {
+      this.lastRefreshed = Date.now();
+      return;
+    }
     const now = Date.now();
     const pipeline = this.client.pipeline();
     for (const [user, connections] of this.held) {
@@ -130,6 +135,9 @@ export class RedisPresence extends Presence {
       if (failed) throw failed[0];
       if (this.failing) this.logger.log(`Presence refreshed again for ${this.held.size} users`);
       this.failing = false;
+      const expiredMeanwhile = now - this.lastRefreshed >= this.ttlMs;
+      this.lastRefreshed = now;
+      if (expiredMeanwhile) this.lost();
     } catch (error) {
       if (!this.failing)
         this.logger.warn(`Presence refresh failed: ${String(error)}; other nodes may stop routing here`);

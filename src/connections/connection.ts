@@ -63,7 +63,7 @@ export class Connection implements SendListener {
   readonly unacked = new Map<string, ImMessage>();
   /** `heldBytes` of every message in `unacked`. */
   private unackedBytes = 0;
-  private draining = true;
+  private drainingInbox = true;
   private backlog: ImMessage[] = [];
   /** Ids of the messages waiting in the backlog. */
   private readonly backlogIds = new Set<string>();
@@ -91,6 +91,11 @@ export class Connection implements SendListener {
     this.window = limits.window;
     this.session = new ClientSession(limits.ratePerSecond, limits.rateBurst);
     this.channel = new SocketChannel(socket, limits.slowConsumerBytes, () => listener.overloaded(this));
+  }
+
+  /** Its inbox is still being read: live messages wait behind it. */
+  get draining(): boolean {
+    return this.drainingInbox;
   }
 
   get socket(): SocketLike {
@@ -123,7 +128,7 @@ export class Connection implements SendListener {
 
   /** True when a message delivered now would be written at once. */
   get canWriteNow(): boolean {
-    return this.isOpen && !this.draining && this.backlogHead === this.backlog.length && this.hasRoom;
+    return this.isOpen && !this.drainingInbox && this.backlogHead === this.backlog.length && this.hasRoom;
   }
 
   /**
@@ -240,7 +245,7 @@ export class Connection implements SendListener {
 
   /** Ends the inbox drain: what waited behind it goes out in order, as the window allows. */
   finishDrain(): void {
-    this.draining = false;
+    this.drainingInbox = false;
     this.pump();
   }
 
@@ -303,7 +308,7 @@ export class Connection implements SendListener {
   }
 
   private pump(): void {
-    while (!this.draining && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
+    while (!this.drainingInbox && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
       const message = this.backlog[this.backlogHead++]!;
       if (this.promoted.delete(message.id)) continue;
       this.backlogIds.delete(message.id);

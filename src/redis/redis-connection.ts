@@ -5,6 +5,13 @@ import { Redis } from 'ioredis';
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnect attempts back off to this: Redis's return is noticed within a second. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
+/**
+ * A command unanswered this long fails: a Redis that hangs without closing its connection (a
+ * network partition, a stopped process) must not hold sends, drains and the shutdown forever.
+ */
+const COMMAND_TIMEOUT_MS = 3_000;
+/** TCP keepalive probes start after this much silence, so a dead peer is noticed. */
+const KEEPALIVE_MS = 10_000;
 
 /** `host:port` of a Redis URL, never its password: fit for logs and errors. */
 export function redisAddress(url: string): string {
@@ -28,6 +35,8 @@ export function connectRedis(url: string, name: string): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    keepAlive: KEEPALIVE_MS,
   });
 }
 

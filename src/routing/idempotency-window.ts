@@ -30,13 +30,22 @@ export class IdempotencyWindow {
 
   /**
    * True when message `id` (sender `from`, client id `clientId`) is new and must be routed; false
-   * when it is a copy, which `listener` has been (or will be) answered for.
+   * when it is a copy, which `listener` has been (or will be) answered for. `onQueuedRecord`: the
+   * store says the first copy was queued (the resend may come because its sender never heard
+   * more, say after its node died between storing it and sending it on).
    */
-  async admit(from: string, clientId: string, id: string, listener: SendListener): Promise<boolean> {
+  async admit(
+    from: string,
+    clientId: string,
+    id: string,
+    listener: SendListener,
+    onQueuedRecord?: () => void,
+  ): Promise<boolean> {
     if (this.inFlight(id, clientId, listener)) return false;
     const record = await this.records.findSent(from, clientId);
     if (record !== undefined) {
       listener.confirm(clientId, id, record.status);
+      if (record.status === 'queued') onQueuedRecord?.();
       return false;
     }
     // While the store was read, the first copy may have started on its way.

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { NodeBus, type BusEnvelope } from '../cluster/node-bus.js';
 import { Presence } from '../cluster/presence.js';
 import { CloseCode } from '../connections/close-code.js';
@@ -13,6 +13,7 @@ import type { ImMessage } from '../messages/im-message.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { messageIdFor, PlainMessageIds } from './message-id.js';
 import { MessageSequence } from './message-sequence.js';
+import { RecentIds } from './recent-ids.js';
 import { RecipientLanes } from './recipient-lanes.js';
 import { RemoteOutcome } from './remote-outcome.js';
 
@@ -27,6 +28,22 @@ export const CLUSTER_UNAVAILABLE_REASON = 'cluster unavailable';
  * sender hears `queued`, which is true: the message is in the inbox before it is sent on.
  */
 export const REMOTE_ANSWER_MS = 10_000;
+
+/**
+ * In a cluster, how often every connected user's inbox is read again for messages that reached it
+ * instead of the connection (an envelope lost with a node, a dropped subscription): the net under
+ * everything else, which delivers what slipped through within this time.
+ */
+export const CATCH_UP_INTERVAL_MS = 60_000;
+
+/**
+ * The periodic catch-up leaves messages younger than this alone: they may still be on their way
+ * here over the bus, and writing them ahead of that would break the order.
+ */
+const CATCH_UP_MIN_AGE_MS = 2 * REMOTE_ANSWER_MS;
+
+/** How long a delivered message id is remembered, so that a late copy of it is not written again. */
+const RECENTLY_DELIVERED_MS = 30_000;
 
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
@@ -49,7 +66,7 @@ export const DRAIN_BATCH_SIZE = 500;
  * (best effort, as on the live path here); the receiving node stores it if the user has gone.
  */
 @Injectable()
-export class MessageRouter implements WriteListener, OnApplicationBootstrap {
+export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MessageRouter.name);
   private readonly sequence = new MessageSequence();
   private readonly plainIds = new PlainMessageIds();
@@ -62,6 +79,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   /** Messages between acceptance and their routing outcome, in a cluster. */
   private routing = 0;
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly recentlyDelivered = new RecentIds(RECENTLY_DELIVERED_MS);
+  private catchUpTimer: NodeJS.Timeout | undefined;
   private readonly lanes = new RecipientLanes((error) => this.logger.warn(`Routing outcome failed: ${String(error)}`));
 
   constructor(
@@ -90,13 +109,27 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     this.logger.warn(
       `Cluster presence lost: closing ${connections.length} connections with 1013 so that they reconnect and drain`,
     );
-    for (const connection of connections) connection.close(CloseCode.TRY_AGAIN_LATER, CLUSTER_UNAVAILABLE_REASON);
+    for (const connection of connections) {
+      this.detach(connection);
+      connection.close(CloseCode.TRY_AGAIN_LATER, CLUSTER_UNAVAILABLE_REASON);
+    }
   }
 
   /** New messages sort after everything already in the inbox, even if the clock went back. */
   async onApplicationBootstrap(): Promise<void> {
     this.sequence.advancePast(await this.offline.maxSeq());
     this.plainIds.startAbove(this.sequence.next(Date.now()), this.shared ? this.nodeId : undefined);
+    if (this.shared) {
+      this.catchUpTimer = setInterval(() => {
+        const before = Date.now() - CATCH_UP_MIN_AGE_MS;
+        for (const connection of this.pool.connections()) void this.catchUp(connection, (m) => m.ts < before);
+      }, CATCH_UP_INTERVAL_MS);
+      this.catchUpTimer.unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.catchUpTimer);
   }
 
   /**
@@ -134,7 +167,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
    */
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
-    if (!(await this.idempotency.admit(from, clientId, id, listener))) return;
+    const poke = this.shared ? () => void this.poke(to, id) : undefined;
+    if (!(await this.idempotency.admit(from, clientId, id, listener, poke))) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
     const message = { id, seq, from, to, body, ts: now, clientId };
@@ -188,6 +222,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   private async attachShared(connection: Connection): Promise<void> {
     let others: string[];
     try {
+      // A node that does not hear its bus yet (it is resubscribing) would miss what is sent to it.
+      if (!this.bus.isHealthy()) throw new Error('the node bus is not subscribed');
       await this.presence.add(connection.user, this.pool.connectionsOf(connection.user)?.size ?? 1);
       others = (await this.presence.nodesOf(connection.user)).filter((node) => node !== this.nodeId);
     } catch (error) {
@@ -208,8 +244,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
       const left = this.pool.connectionsOf(connection.user)?.size ?? 0;
       const update = left === 0 ? this.presence.remove(connection.user) : this.presence.add(connection.user, left);
       update.catch((error: unknown) => {
-        // The entry runs out with PRESENCE_TTL_SECONDS; meanwhile senders find nobody here and use the inbox.
-        this.logger.warn(`Presence of connection ${connection.id} could not be updated: ${String(error)}`);
+        // The entry runs out with PRESENCE_TTL_SECONDS; meanwhile senders find nobody here and use
+        // the inbox. Expected while Redis is away, whose loss is logged once, where it is seen.
+        this.logger.debug(`Presence of connection ${connection.id} could not be updated: ${String(error)}`);
       });
     }
     for (const message of connection.takeUnsettled()) this.release(message);
@@ -218,7 +255,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   /** Closes every connection of `user` held here, as a `replace` or a kick decided on another node. */
   closeLocal(user: string, code: number, reason: string): number {
     const open = [...(this.pool.connectionsOf(user) ?? [])].filter((c) => c.isOpen);
-    for (const connection of open) connection.close(code, reason);
+    for (const connection of open) {
+      // What it held goes on now, not after a close handshake a dead peer may never answer.
+      this.detach(connection);
+      connection.close(code, reason);
+    }
     return open.length;
   }
 
@@ -336,14 +377,24 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     } finally {
       this.idempotency.finishQueuing(id);
     }
+    // Presence again, after the write: a node that took the user meanwhile may have drained
+    // the inbox before the write landed, and must get the message from here.
+    const fresh = await this.presence.nodesOf(message.to).then(
+      (now) => now.filter((node) => node !== this.nodeId),
+      () => others,
+    );
     return () => {
       const here = this.pool.connectionsOf(message.to);
-      const holders = others.length + (here === undefined ? 0 : 1);
+      const holders = fresh.length + (here === undefined ? 0 : 1);
+      if (holders === 0) {
+        for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
+        return;
+      }
       const outcome = new RemoteOutcome(listeners, clientId!, id, holders, REMOTE_ANSWER_MS, () =>
         this.remoteOutcomes.delete(id),
       );
       this.remoteOutcomes.set(id, outcome);
-      for (const node of others) this.bus.send(node, { t: 'msg', m: message, stored: true, o: this.nodeId });
+      for (const node of fresh) this.bus.send(node, { t: 'msg', m: message, stored: true, o: this.nodeId });
       if (here !== undefined) this.deliverStored(message, outcome, here);
     };
   }
@@ -409,6 +460,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   /** A message the inbox already holds, for connections here: delivered as from a drain, once per connection. */
   private deliverStored(message: ImMessage, notify: SendListener | undefined, live: ReadonlySet<Connection>): void {
+    if (this.recentlyDelivered.has(message.id)) {
+      notify?.confirm(message.clientId!, message.id, 'delivered');
+      return;
+    }
     const delivery = this.track(message, notify);
     if (delivery.done) return;
     delivery.fromInbox = true;
@@ -434,6 +489,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
         return;
       case 'replace':
         this.closeLocal(envelope.u, CloseCode.REPLACED, 'replaced');
+        return;
+      case 'poke':
+        for (const connection of this.pool.connectionsOf(envelope.u) ?? []) {
+          void this.catchUp(connection, (m) => m.id === envelope.id);
+        }
         return;
       case 'kick':
         this.closeLocal(envelope.u, CloseCode.KICKED, 'kicked');
@@ -553,6 +613,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
 
   private delivered(delivery: Delivery): void {
     const { message, fromInbox } = delivery;
+    if (this.shared) this.recentlyDelivered.add(message.id);
     let { origin, notify } = delivery;
     // Sent on to other nodes from here, and now delivered here (its user moved): answered here.
     const outcome = notify === undefined ? this.remoteOutcomes.get(message.id) : undefined;
@@ -617,6 +678,47 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
     }
   }
 
+  /**
+   * Asks every node holding `user` (this one too) to look for message `id` in the user's inbox: a
+   * resend found it stored as `queued`, and the node that stored it may have died before sending
+   * it on.
+   */
+  private async poke(user: string, id: string): Promise<void> {
+    let nodes: string[];
+    try {
+      nodes = await this.presence.nodesOf(user);
+    } catch {
+      return; // The periodic catch-up reads the inbox anyway.
+    }
+    for (const node of nodes) {
+      if (node !== this.nodeId) this.bus.send(node, { t: 'poke', u: user, id });
+      else
+        for (const connection of this.pool.connectionsOf(user) ?? []) void this.catchUp(connection, (m) => m.id === id);
+    }
+  }
+
+  /**
+   * Reads the inbox of a connection whose drain is over and hands it what waits there, passes
+   * `wanted` and it does not hold: messages that reached the inbox instead of this connection.
+   * They arrive after newer live ones; they would otherwise wait for the user's next connection,
+   * or expire.
+   */
+  private async catchUp(connection: Connection, wanted: (message: ImMessage) => boolean): Promise<void> {
+    if (connection.draining || !connection.isOpen) return;
+    let waiting: ImMessage[];
+    try {
+      waiting = await this.offline.peek(connection.user, DRAIN_BATCH_SIZE);
+    } catch {
+      return; // Redis is away; presence loss sends the connection to drain anyway.
+    }
+    if (!connection.isOpen || !this.pool.connectionsOf(connection.user)?.has(connection)) return;
+    const missed = waiting.filter((m) => wanted(m) && !connection.holds(m.id) && !this.recentlyDelivered.has(m.id));
+    if (missed.length > 0) {
+      this.logger.log(`Catch-up: ${missed.length} messages from the inbox for connection ${connection.id}`);
+      for (const message of missed) this.deliverStored(message, undefined, new Set([connection]));
+    }
+  }
+
   private async drain(connection: Connection): Promise<void> {
     if (!this.offline.mayHaveMessages(connection.user)) {
       connection.finishDrain();
@@ -648,6 +750,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap {
   }
 
   private writeFromInbox(connection: Connection, message: ImMessage): void {
+    if (this.recentlyDelivered.has(message.id)) return;
     const delivery = this.track(message, undefined);
     if (delivery.done || connection.unacked.has(message.id)) return;
     // Sent here over the bus too, and waiting behind this drain: written now, at its place.
