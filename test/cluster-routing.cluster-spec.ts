@@ -11,6 +11,18 @@ import { expectSilence, TestClient, UpgradeRefused } from './support/ws-client.j
 const ADMIN_TOKEN = 'cluster-suite-admin-token';
 const available = await redisAvailable();
 
+/** A node of a cluster on the test Redis, under the suite's own key prefix. */
+function nodeEnv(prefix: string, id: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    CLUSTER: 'redis',
+    OFFLINE_STORE: 'redis',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    NODE_ID: id,
+    ...extra,
+  };
+}
+
 /** Three gateway processes on one Redis: any user reaches any other, whichever node each is on. */
 describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
   const prefix = testKeyPrefix('cluster');
@@ -21,15 +33,7 @@ describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
   let c: ChildGateway;
 
   beforeAll(async () => {
-    const env = (id: string) => ({
-      CLUSTER: 'redis',
-      OFFLINE_STORE: 'redis',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      NODE_ID: id,
-      ADMIN_TOKEN,
-      MAX_CONNECTIONS_PER_USER: '2',
-    });
+    const env = (id: string) => nodeEnv(prefix, id, { ADMIN_TOKEN, MAX_CONNECTIONS_PER_USER: '2' });
     [a, b, c] = await Promise.all(['node-a', 'node-b', 'node-c'].map((id) => ChildGateway.start(env(id))));
     nodes.push(a!, b!, c!);
   });
@@ -210,14 +214,7 @@ describe.skipIf(!available)('cluster: SESSION_POLICY=replace across nodes', () =
   const nodes: ChildGateway[] = [];
 
   beforeAll(async () => {
-    const env = (id: string) => ({
-      CLUSTER: 'redis',
-      OFFLINE_STORE: 'redis',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      NODE_ID: id,
-      SESSION_POLICY: 'replace',
-    });
+    const env = (id: string) => nodeEnv(prefix, id, { SESSION_POLICY: 'replace' });
     nodes.push(...(await Promise.all(['node-x', 'node-y'].map((id) => ChildGateway.start(env(id))))));
   });
   afterAll(async () => {

@@ -367,16 +367,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       };
     }
     const { id, clientId } = message;
-    const listeners = this.idempotency.startQueuing(id, notify);
+    const listeners = await this.storeTracked(message, notify);
     if (listeners === undefined) return undefined;
-    try {
-      await this.offline.enqueue(message);
-    } catch (error) {
-      this.refused(message, listeners, error);
-      return undefined;
-    } finally {
-      this.idempotency.finishQueuing(id);
-    }
     // Presence again, after the write: a node that took the user meanwhile may have drained
     // the inbox before the write landed, and must get the message from here.
     const fresh = await this.presence.nodesOf(message.to).then(
@@ -409,18 +401,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       this.offline.enqueueQuietly(message);
       await this.offline.flushed();
     } else {
-      const { id, clientId } = message;
-      const listeners = this.idempotency.startQueuing(id, notify);
+      const listeners = await this.storeTracked(message, notify);
       if (listeners === undefined) return undefined;
-      try {
-        await this.offline.enqueue(message);
-      } catch (error) {
-        this.refused(message, listeners, error);
-        return undefined;
-      } finally {
-        this.idempotency.finishQueuing(id);
-      }
-      for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
+      for (const listener of listeners) listener.confirm(message.clientId!, message.id, 'queued');
     }
     return this.recheck(message);
   }
@@ -558,19 +541,30 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       if (this.shared) void this.offline.flushed().then(() => this.recheckNow(message));
       return;
     }
-    const { id, clientId } = message;
-    const listeners = this.idempotency.startQueuing(id, notify);
-    if (listeners === undefined) return;
-    this.offline
-      .enqueue(message)
-      .then(
-        () => {
-          for (const listener of listeners) listener.confirm(clientId!, id, 'queued');
-          if (this.shared) void this.recheckNow(message);
-        },
-        (error: unknown) => this.refused(message, listeners, error),
-      )
-      .finally(() => this.idempotency.finishQueuing(id));
+    void this.storeTracked(message, notify).then((listeners) => {
+      if (listeners === undefined) return;
+      for (const listener of listeners) listener.confirm(message.clientId!, message.id, 'queued');
+      if (this.shared) void this.recheckNow(message);
+    });
+  }
+
+  /**
+   * Writes a tracked message (with its sender's record) to the inbox. Answers everyone waiting
+   * for its `sent`, once it is durable; `undefined` when it was not stored (they were told why)
+   * or a write of it was already under way (`notify` joined that one).
+   */
+  private async storeTracked(message: ImMessage, notify: SendListener): Promise<SendListener[] | undefined> {
+    const listeners = this.idempotency.startQueuing(message.id, notify);
+    if (listeners === undefined) return undefined;
+    try {
+      await this.offline.enqueue(message);
+      return listeners;
+    } catch (error) {
+      this.refused(message, listeners, error);
+      return undefined;
+    } finally {
+      this.idempotency.finishQueuing(message.id);
+    }
   }
 
   /** `recheck` for a message returned to the inbox (its holder let it go), outside any lane. */
