@@ -190,6 +190,12 @@ describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
     expect(await alice.next('receipt')).toMatchObject({ messageId: messageIdFor('alice-s', 'c1') });
   });
 
+  it('warns at boot, in one line, that this Redis (no AOF) would lose acknowledged messages on a restart', () => {
+    const warnings = a.output.split('\n').filter((line) => line.includes('Redis: appendonly is off'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/WARN.*set appendonly yes and appendfsync always/);
+  });
+
   it('is ready with the cluster up, and counts messages routed to other nodes', async () => {
     const ready = await fetch(`http://127.0.0.1:${a.port}/health/ready`);
     expect(ready.status).toBe(200);

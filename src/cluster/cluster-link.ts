@@ -6,7 +6,6 @@ import { connectRedis, redisAddress, watchRedis, whenReady } from '../redis/redi
 import { LocalNodeBus, type NodeBus } from './node-bus.js';
 import { LocalPresence, type Presence } from './presence.js';
 import { RedisNodeBus } from './redis-node-bus.js';
-import { persistenceWarnings, readPersistence } from './redis-persistence.check.js';
 import { RedisPresence } from './redis-presence.js';
 
 interface RedisParts {
@@ -78,7 +77,6 @@ export class ClusterLink implements OnModuleInit, OnApplicationShutdown {
       whenReady(this.redis.commands, url, 'Cluster (CLUSTER=redis)'),
       whenReady(this.redis.subscriber, url, 'Cluster (CLUSTER=redis)'),
     ]);
-    for (const warning of persistenceWarnings(await readPersistence(this.redis.commands))) this.logger.warn(warning);
     await this.redis.bus.start();
     this.redis.presence.start();
     this.logger.log(`Node ${this.config.cluster.nodeId} joined the cluster on Redis at ${redisAddress(url)}`);

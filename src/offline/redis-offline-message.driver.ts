@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { CONNECT_TIMEOUT_MS, connectRedis, watchRedis, whenReady } from '../redis/redis-connection.js';
+import { persistenceWarnings, readPersistence } from '../redis/redis-persistence.check.js';
 import type { DeliveredMessage, InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { OfflineMessageStore } from './offline-message.store.js';
 import {
@@ -101,6 +102,8 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
     client.defineCommand('imRaiseMaxSeq', { numberOfKeys: 1, lua: RAISE_MAX_SEQ_SCRIPT });
     await whenReady(client, this.url, 'Offline inbox (OFFLINE_STORE=redis)', this.connectTimeoutMs);
     watchRedis(client, 'Offline inbox', this.logger);
+    // Whether an acknowledged message survives a Redis restart is Redis's to say: the boot says it.
+    for (const warning of persistenceWarnings(await readPersistence(client))) this.logger.warn(warning);
     this.client = client;
   }
 
