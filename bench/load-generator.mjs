@@ -4,11 +4,14 @@
 //
 // node bench/load-generator.mjs --workload throughput --protocol plain \
 //   --url ws://127.0.0.1:8080/ws --server-pid 1234 [--warmup 2 --duration 8 ...]
+// A cluster: --receiver-url of another node, --server-pid of every node (comma-separated), and
+// --redis-port of their Redis, whose use per message is then measured too.
 import { parseArgs } from 'node:util';
 import * as defaults from './bench.constants.mjs';
 import { PROTOCOLS } from './generator/pairs/open-pairs.mjs';
 import { runIdleConnections } from './generator/workloads/idle-connections.workload.mjs';
 import { runLatency } from './generator/workloads/latency.workload.mjs';
+import { RedisObserver } from './generator/redis-observer.mjs';
 import { DURABILITY_PROBES, runOffline } from './generator/workloads/offline.workload.mjs';
 import { runThroughput } from './generator/workloads/throughput.workload.mjs';
 
@@ -19,6 +22,9 @@ const { values } = parseArgs({
     workload: { type: 'string' },
     protocol: { type: 'string', default: 'plain' },
     url: { type: 'string' },
+    'receiver-url': { type: 'string' },
+    'redis-port': { type: 'string' },
+    background: { type: 'string' },
     'server-pid': { type: 'string' },
     'server-cpu': { type: 'string' },
     warmup: { type: 'string', default: String(defaults.WARMUP_SECONDS) },
@@ -59,9 +65,19 @@ function fail(message) {
 
 const workload = required('workload');
 const protocol = oneOf('protocol', PROTOCOLS);
-const server = { pid: positiveNumber('server-pid'), cpu: values['server-cpu'] };
+const pids = required('server-pid').split(',').map(Number);
+if (!pids.every((pid) => pid > 0)) fail(`--server-pid must be one pid or several, comma-separated`);
+/** `pid` is the first process, the one an idle or offline workload connects to. */
+const server = { pid: pids[0], pids, cpu: values['server-cpu'] };
 const common = { url: required('url'), server };
 const timing = { warmupSeconds: positiveNumber('warmup'), measureSeconds: positiveNumber('duration') };
+const redisPort = values['redis-port'];
+const cluster = {
+  receiverUrl: values['receiver-url'],
+  redis: redisPort === undefined ? undefined : await RedisObserver.open(positiveNumber('redis-port')),
+  // The idle window measuring Redis's background: as long as the measured one unless told.
+  backgroundSeconds: values.background === undefined ? timing.measureSeconds : positiveNumber('background'),
+};
 
 function run() {
   switch (workload) {
@@ -69,6 +85,7 @@ function run() {
       return runThroughput({
         ...common,
         ...timing,
+        ...cluster,
         protocol,
         pairs: positiveNumber('pairs'),
         window: positiveNumber('window'),
@@ -77,6 +94,7 @@ function run() {
       return runLatency({
         ...common,
         ...timing,
+        ...cluster,
         protocol,
         pairs: positiveNumber('pairs'),
         rate: positiveNumber('rate'),

@@ -5,7 +5,7 @@
 // node bench/run.mjs [--case throughput] [--duration 8] [--quick] [--json] ...   (see --help)
 // Exit code: 0 when every message arrived intact; 1 when any was lost, reordered or misrouted,
 // or a run failed (and, with --strict, when a goal was missed); 2 on a usage error.
-import { CASES, measurementKey } from './runner/cases.mjs';
+import { CASES, measurementKey, planCase } from './runner/cases.mjs';
 import { buildCaseReport } from './runner/case-report.mjs';
 import { detectPlacement } from './runner/process-placement.mjs';
 import { runMeasurement } from './runner/measurement.mjs';
@@ -55,7 +55,12 @@ log(
 const results = new Map();
 const errors = new Map();
 const reports = [];
-for (const benchCase of CASES.filter((c) => options.cases.includes(c.name))) {
+for (const listed of CASES.filter((c) => options.cases.includes(c.name))) {
+  const benchCase = planCase(listed, options);
+  if (benchCase === null) {
+    log(`[${listed.name}] skipped: it measures gateways only`);
+    continue;
+  }
   for (let round = 0; round < options.rounds; round++) {
     // Alternating the order cancels a slow drift of the machine (warming, a neighbour's load).
     const order = round % 2 === 0 ? sides : [...sides].reverse();

@@ -52,14 +52,17 @@ export function ownCpuSeconds() {
 }
 
 /**
- * A point in time to measure a window from: wall clock, both processes' CPU time, and the idle
- * time of the server's core.
- * @param {{ pid: number, cpu?: string }} server
+ * A point in time to measure a window from: wall clock, the server's and the generator's CPU
+ * time, and the idle time of the server's core. A server of several processes (the nodes of a
+ * cluster, all on the server's core) counts the CPU time of all of them.
+ * @param {{ pids: number[], cpu?: string }} server
  */
 export function sample(server) {
+  let serverCpu = 0;
+  for (const pid of server.pids) serverCpu += cpuSeconds(pid);
   return {
     at: performance.now(),
-    serverCpu: cpuSeconds(server.pid),
+    serverCpu,
     generatorCpu: ownCpuSeconds(),
     serverCore: coreSeconds(server.cpu),
   };

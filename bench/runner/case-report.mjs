@@ -4,10 +4,10 @@
 import { compare, describeGoal } from './comparison.mjs';
 import { judgeConditions } from './conditions.mjs';
 import { judgeCorrectness } from './correctness.mjs';
-import { measurementKey } from './cases.mjs';
+import { measurementKey, resultName } from './cases.mjs';
 
 /**
- * @param {object} benchCase an entry of CASES
+ * @param {object} benchCase an entry of CASES as planned for this run (`planCase`)
  * @param {Map<string, object[]>} results measurement key -> result per round
  * @param {Map<string, string[]>} errors measurement key -> error messages
  * @param {string[]} sides the sides measured in this run
@@ -22,11 +22,11 @@ export function buildCaseReport(benchCase, results, errors, sides) {
     const perRound = [];
     for (const measurement of benchCase.sides[side]) {
       const key = measurementKey(measurement);
-      const name = `${side} ${measurement.protocol} ${measurement.workload}`;
+      const name = `${measurement.server} ${measurement.protocol} ${measurement.workload}`;
       for (const message of errors.get(key) ?? []) runErrors.push(`${name}: ${message}`);
       (results.get(key) ?? []).forEach((result, round) => {
         perRound[round] ??= {};
-        perRound[round][measurement.workload] = result;
+        perRound[round][resultName(measurement)] = result;
         const verdict = judgeCorrectness(result);
         failures.push(...verdict.failures.map((line) => `${name}: ${line}`));
         notices.push(...verdict.notices.map((line) => `${name}: ${line}`));
@@ -34,7 +34,7 @@ export function buildCaseReport(benchCase, results, errors, sides) {
       });
     }
     // A round counts only if every measurement of the side produced a result in it.
-    rounds[side] = perRound.filter((round) => benchCase.sides[side].every((m) => round[m.workload]));
+    rounds[side] = perRound.filter((round) => benchCase.sides[side].every((m) => round[resultName(m)]));
   }
   const metrics = benchCase.metrics.map((metric) => {
     const figure = compare(metric, rounds);
@@ -47,6 +47,7 @@ export function buildCaseReport(benchCase, results, errors, sides) {
   return {
     case: benchCase.name,
     title: benchCase.title,
+    columns: benchCase.columns,
     metrics,
     correct: failures.length === 0 && runErrors.length === 0,
     goalsMet: metrics.every((figure) => figure.met !== false),

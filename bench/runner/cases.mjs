@@ -12,6 +12,59 @@ const plusAtMost = (value) => ({ kind: 'max-delta', value });
 const measure = (server, workload, protocol = 'plain') => ({ server, workload, protocol });
 
 /**
+ * One cluster side: both protocols, each with the throughput and latency workloads, named by
+ * protocol and workload (`as`) since one side runs each workload twice. `--quick` runs the
+ * throughput ones only (`quick: false`): enough to see every message cross nodes intact in
+ * both protocols within the smoke run's time.
+ */
+const clusterSide = (server) =>
+  ['plain', 'json'].flatMap((protocol) => [
+    { ...measure(server, 'throughput', protocol), as: `${protocol}Throughput` },
+    { ...measure(server, 'latency', protocol), as: `${protocol}Latency`, quick: false },
+  ]);
+
+/** The cluster figures of one protocol; latency and commands sent come from the latency workload. */
+function clusterMetrics(protocol, label) {
+  const saturated = `${protocol}Throughput`;
+  const paced = `${protocol}Latency`;
+  const metrics = [
+    { label: `${label}: delivered msg/s`, format: 'rate', pick: (s) => s[saturated].deliveredPerSecond },
+    {
+      label: `${label}: gateway CPU us/msg`,
+      format: 'micros',
+      pick: (s) => s[saturated].serverCpuMicrosPerMessage,
+    },
+    { label: `${label}: p50 ms`, format: 'ms', pick: (s) => s[paced]?.latencyMs.p50 ?? null },
+    { label: `${label}: p99 ms`, format: 'ms', pick: (s) => s[paced]?.latencyMs.p99 ?? null },
+  ];
+  if (protocol === 'json') {
+    metrics.push({
+      label: `${label}: send to \`sent\` p99 ms`,
+      format: 'ms',
+      pick: (s) => s[paced]?.confirmationMs?.p99 ?? null,
+    });
+  }
+  metrics.push(
+    {
+      label: `${label}: Redis commands sent/msg`,
+      format: 'count',
+      pick: (s) => s[paced]?.redis?.sent?.perMessage ?? null,
+    },
+    {
+      label: `${label}: Redis calls/msg, saturated`,
+      format: 'count',
+      pick: (s) => s[saturated].redis?.commands.perMessage ?? null,
+    },
+    {
+      label: `${label}: Redis CPU us/msg`,
+      format: 'micros',
+      pick: (s) => s[saturated].redis?.cpuMicrosPerMessage ?? null,
+    },
+  );
+  return metrics;
+}
+
+/**
  * @typedef {{ label: string, format: 'rate' | 'ms' | 'bytes' | 'seconds',
  *   pick: (side: Record<string, object>) => number | null, goal?: object }} Metric
  */
@@ -89,9 +142,52 @@ export const CASES = Object.freeze([
       { label: 'send to `sent` p99 ms', format: 'ms', pick: (s) => s.latency.confirmationMs?.p99 ?? null },
     ],
   },
+  {
+    name: 'cluster',
+    title: 'two nodes on one Redis: sender on node 1, recipient on node 2, against both on one node',
+    // Both sides are gateways: the columns are the two placements, and the ratio is cross/same.
+    columns: ['same node', 'cross node'],
+    gatewayOnly: true,
+    sides: {
+      reference: clusterSide('same-node'),
+      gateway: clusterSide('cross-node'),
+    },
+    metrics: [
+      ...clusterMetrics('plain', 'plain'),
+      ...clusterMetrics('json', 'json+acks'),
+      {
+        label: 'idle: Redis calls/s',
+        format: 'decimal',
+        pick: (s) => s.plainThroughput.redis?.background.commandsPerSecond ?? null,
+      },
+    ],
+  },
 ]);
 
 export const CASE_NAMES = Object.freeze(CASES.map((c) => c.name));
+
+/** Column titles of a case's two sides, unless it says otherwise. */
+export const DEFAULT_COLUMNS = Object.freeze(['reference', 'gateway']);
+
+/**
+ * The case as this run measures it: without the measurements `--quick` leaves out, or null when
+ * nothing of it can run (`--reference-only` and a case made of gateways alone).
+ * @param {(typeof CASES)[number]} benchCase
+ * @param {{ quick: boolean, referenceOnly: boolean }} options
+ */
+export function planCase(benchCase, { quick, referenceOnly }) {
+  if (referenceOnly && benchCase.gatewayOnly) return null;
+  const keep = (measurement) => !(quick && measurement.quick === false);
+  const sides = Object.fromEntries(
+    Object.entries(benchCase.sides).map(([side, measurements]) => [side, measurements.filter(keep)]),
+  );
+  return { ...benchCase, columns: benchCase.columns ?? DEFAULT_COLUMNS, sides };
+}
+
+/** Where a measurement's result sits in a round: its `as` name, or its workload's. */
+export function resultName(measurement) {
+  return measurement.as ?? measurement.workload;
+}
 
 /** Identifies a measurement, so a case can reuse one another case already made in this run. */
 export function measurementKey({ server, workload, protocol }) {

@@ -2,6 +2,7 @@
 // server's core busy, and no other process should have taken a noticeable share of it.
 // Unsound conditions are warnings printed with the table: the figures stand, with a caveat.
 import { FOREIGN_LOAD_WARNING, SATURATION_MAX_SERVER_CORE_IDLE } from '../bench.constants.mjs';
+import { CLUSTER_TOPOLOGIES as CLUSTER_SERVERS } from './measurement.mjs';
 
 const percent = (share) => `${(share * 100).toFixed(0)}%`;
 
@@ -22,7 +23,7 @@ export function judgeConditions(measurement, result) {
   }
   if (measurement.workload === 'throughput' && result.serverCoreIdle > SATURATION_MAX_SERVER_CORE_IDLE) {
     warnings.push(
-      `the server's core sat idle ${percent(result.serverCoreIdle)} of the time: the generator may have set the pace`,
+      `the server's core sat idle ${percent(result.serverCoreIdle)} of the time: the generator${measurement.server in CLUSTER_SERVERS ? ' or Redis' : ''} may have set the pace`,
     );
   }
   return warnings;

@@ -22,12 +22,15 @@ const OWN_AUTOGROUP = '/proc/self/autogroup';
  * Decides once how processes are placed.
  * @param {{ highPriority: boolean }} options
  * @param {(message: string) => void} warn
+ * `command` starts a process on a core; `unpinned` starts it on any core and `pin` moves it and
+ * all its threads onto one later, so that several processes can boot side by side first.
  * @returns {{ pinned: boolean, serverCpu?: string, generatorCpu?: string, highPriority: boolean,
- *   command: (cpu: string | undefined, argv: string[]) => string[] }}
+ *   command: (cpu: string | undefined, argv: string[]) => string[], unpinned: (argv: string[]) => string[],
+ *   pin: (pid: number, cpu: string | undefined) => void }}
  */
 export function detectPlacement({ highPriority }, warn) {
   const priority = highPriority && raiseSessionPriority(warn) ? ['nice', '-n', HIGHEST_NICENESS] : [];
-  const placement = { highPriority: priority.length > 0 };
+  const placement = { highPriority: priority.length > 0, unpinned: (argv) => [...priority, ...argv], pin() {} };
   if (availableParallelism() < CORES_NEEDED) {
     warn(
       `only ${availableParallelism()} core(s): server and generator share the CPU; figures are not comparable to a 2-core run`,
@@ -44,6 +47,11 @@ export function detectPlacement({ highPriority }, warn) {
     serverCpu: SERVER_CPU,
     generatorCpu: GENERATOR_CPU,
     command: (cpu, argv) => [...priority, 'taskset', '-c', cpu, ...argv],
+    pin(pid, cpu) {
+      if (!succeeds('taskset', ['--all-tasks', '--pid', '--cpu-list', cpu, String(pid)])) {
+        throw new Error(`taskset could not pin process ${pid} to cpu ${cpu}`);
+      }
+    },
   };
 }
 

@@ -29,6 +29,8 @@ const FULL = Object.freeze({
   rssSettleMs: defaults.RSS_SETTLE_MS,
   offlineUsers: defaults.OFFLINE_USERS,
   offlineMessagesPerUser: defaults.OFFLINE_MESSAGES_PER_USER,
+  /** A cluster's idle window (its Redis background); null: as long as the measured window. */
+  clusterBackgroundSeconds: null,
 });
 
 export class UsageError extends Error {}
@@ -54,6 +56,7 @@ export function parseRunnerOptions(argv) {
   const base = values.quick ? { ...FULL, ...defaults.QUICK } : FULL;
   return {
     help: values.help,
+    quick: values.quick,
     cases: selectedCases(values.case),
     profile: {
       ...base,

@@ -21,7 +21,9 @@ export class ServerProcess {
 
   /**
    * @param {{ label: string, argv: string[], cwd: string, env: Record<string, string>,
-   *   host: string, port: number }} spec argv already carries the placement prefix
+   *   host: string, port: number, answers?: (host: string, port: number) => Promise<boolean> }} spec
+   *   argv already carries the placement prefix; `answers` tells a ready server (default: GET
+   *   /health answers 200)
    */
   constructor(spec) {
     this.spec = spec;
@@ -45,14 +47,14 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  /** Resolves once /health answers 200; throws with the server's last output otherwise. */
+  /** Resolves once the server answers (/health with 200); throws with its last output otherwise. */
   async ready() {
-    const url = `http://${this.spec.host}:${this.spec.port}/health`;
+    const { host, port, answers = healthAnswersOk } = this.spec;
     const deadline = performance.now() + SERVER_READY_TIMEOUT_MS;
     while (performance.now() < deadline) {
       if (this.spawnError) throw this.failure(`could not start: ${this.spawnError.message}`);
       if (this.exit) throw this.failure(`exited before it was ready (${describeExit(this.exit)})`);
-      if (await answersOk(url)) return;
+      if (await answers(host, port)) return;
       await sleep(SERVER_READY_POLL_MS);
     }
     throw this.failure(`not ready after ${SERVER_READY_TIMEOUT_MS} ms`);
@@ -75,9 +77,9 @@ export class ServerProcess {
   }
 }
 
-async function answersOk(url) {
+async function healthAnswersOk(host, port) {
   try {
-    const response = await fetch(url);
+    const response = await fetch(`http://${host}:${port}/health`);
     await response.arrayBuffer();
     return response.status === HTTP_OK;
   } catch {

@@ -36,10 +36,13 @@ export class JsonPair {
     this.flushAcks = this.flushAcks.bind(this);
   }
 
-  /** Connects the receiver first, so no message of the pair is ever routed to the offline inbox. */
-  async open(baseUrl) {
+  /**
+   * Connects the receiver first, so no message of the pair is ever routed to the offline inbox.
+   * In a cluster the receiver may connect to another node than the sender (`receiverUrl`).
+   */
+  async open(baseUrl, receiverUrl = baseUrl) {
     const subprotocol = JSON_SUBPROTOCOL;
-    this.receiver = await connect(baseUrl, this.receiverUser, { subprotocol, onMessage: this.onReceiverFrame });
+    this.receiver = await connect(receiverUrl, this.receiverUser, { subprotocol, onMessage: this.onReceiverFrame });
     this.sender = await connect(baseUrl, this.senderUser, { subprotocol, onMessage: this.onSenderFrame });
     this.batch = new TextFrameBatch(this.sender);
   }

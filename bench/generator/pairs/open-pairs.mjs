@@ -21,14 +21,15 @@ function createPair(protocol, index, listener) {
 /**
  * Opens every pair at once: a few dozen handshakes are far below any concurrency limit.
  * @param {'plain' | 'json'} protocol
- * @param {string} baseUrl
+ * @param {string} baseUrl where senders connect, and receivers too unless `receiverUrl` is given
  * @param {number} count
  * @param {import('./pair.listener.mjs').PairListener} listener
+ * @param {string} [receiverUrl] another node of a cluster, for messages that cross nodes
  */
-export async function openPairs(protocol, baseUrl, count, listener) {
+export async function openPairs(protocol, baseUrl, count, listener, receiverUrl = baseUrl) {
   return connectMany(count, count, async (index) => {
     const pair = createPair(protocol, index, listener);
-    await pair.open(baseUrl);
+    await pair.open(baseUrl, receiverUrl);
     return pair;
   });
 }

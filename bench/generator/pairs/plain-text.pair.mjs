@@ -28,9 +28,12 @@ export class PlainTextPair {
     this.onSenderFrame = this.onSenderFrame.bind(this);
   }
 
-  /** Connects the receiver first, so no message of the pair is ever routed to the offline inbox. */
-  async open(baseUrl) {
-    this.receiver = await connect(baseUrl, this.receiverUser, { onMessage: this.onReceiverFrame });
+  /**
+   * Connects the receiver first, so no message of the pair is ever routed to the offline inbox.
+   * In a cluster the receiver may connect to another node than the sender (`receiverUrl`).
+   */
+  async open(baseUrl, receiverUrl = baseUrl) {
+    this.receiver = await connect(receiverUrl, this.receiverUser, { onMessage: this.onReceiverFrame });
     this.sender = await connect(baseUrl, this.senderUser, { onMessage: this.onSenderFrame });
     this.batch = new TextFrameBatch(this.sender);
   }

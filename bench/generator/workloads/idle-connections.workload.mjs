@@ -6,7 +6,7 @@ import { openIdleConnection } from '../raw-handshake.mjs';
 import { sleep } from '../wait.mjs';
 
 /**
- * @param {{ url: string, server: { pid: number, cpu?: string }, connections: number, concurrency: number,
+ * @param {{ url: string, server: { pid: number, pids: number[], cpu?: string }, connections: number, concurrency: number,
  *   warmupConnections: number, settleMs: number }} options
  */
 export async function runIdleConnections(options) {

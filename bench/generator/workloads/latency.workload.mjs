@@ -6,13 +6,20 @@ import { LatencyRecorder } from '../latency-recorder.mjs';
 import { nowMicros } from '../message-body.mjs';
 import { allSettled, closePairs, openPairs, sumReports } from '../pairs/open-pairs.mjs';
 import { between, cpuFigures, sample } from '../process-stats.mjs';
+import { redisBackground, redisFigures, startRedisWindow } from '../redis-window.mjs';
 import { sleep, waitUntil } from '../wait.mjs';
 
 const MICROS_PER_SECOND = 1e6;
+/** At a fixed, moderate rate MONITOR costs Redis little, and it tells sent commands from script steps. */
+const COUNT_SENT = true;
 
 /**
- * @param {{ protocol: 'plain' | 'json', url: string, server: { pid: number, cpu?: string }, pairs: number,
- *   rate: number, warmupSeconds: number, measureSeconds: number }} options
+ * With `redis` (a cluster's), receivers connect to `receiverUrl` and the Redis figures of the
+ * measured window are reported per message, net of an idle window (`backgroundSeconds`) before it.
+ * @param {{ protocol: 'plain' | 'json', url: string, receiverUrl?: string,
+ *   server: { pid: number, pids: number[], cpu?: string }, pairs: number, rate: number,
+ *   warmupSeconds: number, measureSeconds: number, backgroundSeconds?: number,
+ *   redis?: import('../redis-observer.mjs').RedisObserver }} options
  */
 export async function runLatency(options) {
   const { protocol, url, server, rate } = options;
@@ -23,8 +30,10 @@ export async function runLatency(options) {
   let measureTo = Infinity;
   const inWindow = (sentAtMicros) => sentAtMicros >= measureFrom && sentAtMicros < measureTo;
 
+  let delivered = 0;
   const listener = {
     onDelivered(_pair, sentAtMicros) {
+      delivered++;
       if (inWindow(sentAtMicros)) delivery.record(nowMicros() - sentAtMicros);
     },
     onConfirmed(_pair, sentAtMicros) {
@@ -32,7 +41,9 @@ export async function runLatency(options) {
     },
   };
 
-  const pairs = await openPairs(protocol, url, options.pairs, listener);
+  const { redis } = options;
+  const pairs = await openPairs(protocol, url, options.pairs, listener, options.receiverUrl);
+  const background = redis && (await redisBackground(redis, options.backgroundSeconds, COUNT_SENT));
   const totalSeconds = options.warmupSeconds + options.measureSeconds;
   const total = Math.round(rate * totalSeconds);
   const startedAt = performance.now();
@@ -47,9 +58,13 @@ export async function runLatency(options) {
   }, LATENCY_TICK_MS);
 
   await sleep(options.warmupSeconds * 1000);
+  const redisWindow = redis && (await startRedisWindow(redis, COUNT_SENT));
   const start = sample(server);
+  const deliveredAtStart = delivered;
   await sleep(options.measureSeconds * 1000);
   const end = sample(server);
+  const deliveredInWindow = delivered - deliveredAtStart;
+  const redisUse = redis && (await redisWindow.finish((end.at - start.at) / 1000));
 
   const settled = await waitUntil(() => issued === total && allSettled(pairs), DRAIN_TIMEOUT_MS);
   clearInterval(pacer);
@@ -61,6 +76,8 @@ export async function runLatency(options) {
     ratePerSecond: rate,
     latencyMs: delivery.summary(),
     confirmationMs: confirmation?.summary() ?? null,
+    serverCpuMicrosPerMessage: (measured.serverCpuSeconds / deliveredInWindow) * MICROS_PER_SECOND,
+    redis: redis ? redisFigures(redisUse, background, deliveredInWindow) : null,
     ...cpuFigures(measured),
     correctness: { ...correctness, settled },
   };

@@ -38,7 +38,7 @@ const UNSTAMPED = 0;
 export const DURABILITY_PROBES = Object.freeze(['none', 'json']);
 
 /**
- * @param {{ url: string, server: { pid: number, cpu?: string }, users: number, perUser: number,
+ * @param {{ url: string, server: { pid: number, pids: number[], cpu?: string }, users: number, perUser: number,
  *   warmupFraction: number, durabilityProbe: 'none' | 'json' }} options
  */
 export async function runOffline(options) {

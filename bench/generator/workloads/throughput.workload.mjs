@@ -4,11 +4,20 @@
 import { DRAIN_TIMEOUT_MS } from '../../bench.constants.mjs';
 import { allSettled, closePairs, openPairs, sumReports } from '../pairs/open-pairs.mjs';
 import { between, cpuFigures, sample } from '../process-stats.mjs';
+import { redisBackground, redisFigures, startRedisWindow } from '../redis-window.mjs';
 import { sleep, waitUntil } from '../wait.mjs';
 
+const MICROS_PER_SECOND = 1e6;
+/** Saturating traffic: MONITOR would cost Redis a little per command and lower the figure. */
+const COUNT_SENT = false;
+
 /**
- * @param {{ protocol: 'plain' | 'json', url: string, server: { pid: number, cpu?: string }, pairs: number,
- *   window: number, warmupSeconds: number, measureSeconds: number }} options
+ * With `redis` (a cluster's), receivers connect to `receiverUrl` and the Redis figures of the
+ * measured window are reported per message, net of an idle window (`backgroundSeconds`) before it.
+ * @param {{ protocol: 'plain' | 'json', url: string, receiverUrl?: string,
+ *   server: { pid: number, pids: number[], cpu?: string }, pairs: number, window: number,
+ *   warmupSeconds: number, measureSeconds: number, backgroundSeconds?: number,
+ *   redis?: import('../redis-observer.mjs').RedisObserver }} options
  */
 export async function runThroughput(options) {
   const { protocol, url, server, window } = options;
@@ -38,16 +47,20 @@ export async function runThroughput(options) {
     },
   };
 
-  const pairs = await openPairs(protocol, url, options.pairs, listener);
+  const { redis } = options;
+  const pairs = await openPairs(protocol, url, options.pairs, listener, options.receiverUrl);
+  const background = redis && (await redisBackground(redis, options.backgroundSeconds, COUNT_SENT));
   refillQueued = new Uint8Array(pairs.length);
   for (const pair of pairs) pair.send(window);
 
   await sleep(options.warmupSeconds * 1000);
+  const redisWindow = redis && (await startRedisWindow(redis, COUNT_SENT));
   const start = sample(server);
   const deliveredAtStart = delivered;
   await sleep(options.measureSeconds * 1000);
   const end = sample(server);
   const deliveredInWindow = delivered - deliveredAtStart;
+  const redisUse = redis && (await redisWindow.finish((end.at - start.at) / 1000));
   running = false;
 
   const settled = await waitUntil(() => allSettled(pairs), DRAIN_TIMEOUT_MS);
@@ -60,6 +73,8 @@ export async function runThroughput(options) {
     measuredSeconds: measured.seconds,
     // Cost per message: time the host takes the core away (steal) counts in wall time, not here.
     deliveredPerServerCpuSecond: deliveredInWindow / measured.serverCpuSeconds,
+    serverCpuMicrosPerMessage: (measured.serverCpuSeconds / deliveredInWindow) * MICROS_PER_SECOND,
+    redis: redis ? redisFigures(redisUse, background, deliveredInWindow) : null,
     ...cpuFigures(measured),
     correctness: { ...correctness, settled },
   };
