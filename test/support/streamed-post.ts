@@ -19,9 +19,8 @@ export interface StreamedPostOptions {
   /** Keep writing after the answer arrives, to see whether the server still reads. */
   readonly keepWritingAfterAnswer?: boolean;
   /**
-   * Keep the connection, blocked on a full send buffer, until the server closes it, instead of
-   * hanging up once the answer is read: an attacker who makes the server pay for every refused
-   * connection it holds.
+   * Keep the connection until the server closes it, instead of hanging up once the answer is
+   * read: an attacker who makes the server pay for every refused connection as long as it can.
    */
   readonly holdUntilClosed?: boolean;
 }
@@ -143,8 +142,9 @@ export async function streamedPost(url: string, options: StreamedPostOptions): P
     await sendBody(suffix);
     if (chunked) await send('0\r\n\r\n');
   }
-  // Done once it has its answer, or its connection is gone.
-  await Promise.race([answered, closed]);
+  // Done once it has its answer (and, holding on, once the server closed the connection), or
+  // once its connection is gone.
+  await (options.holdUntilClosed === true ? closed : Promise.race([answered, closed]));
   socket.destroy();
   await closed;
   return {
