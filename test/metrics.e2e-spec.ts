@@ -77,3 +77,37 @@ describe('GET /metrics', () => {
     await alice.close();
   });
 });
+
+describe('delivery latency of the plain-text fast path', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({});
+  });
+  afterAll(() => gw.close());
+
+  it('counts messages written in the accepting turn at 0 s, so the count matches the messages routed', async () => {
+    const alice = await TestClient.open(gw.wsUrl('alice-fast'));
+    const bob = await TestClient.open(gw.wsUrl('bob-fast'));
+    const scrape = async () => {
+      const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+      return {
+        count: sample(text, 'im_gateway_delivery_latency_seconds_count')!,
+        fastest: sample(text, 'im_gateway_delivery_latency_seconds_bucket{le="0.0005"}')!,
+        slowest: sample(text, 'im_gateway_delivery_latency_seconds_bucket{le="+Inf"}')!,
+        sum: sample(text, 'im_gateway_delivery_latency_seconds_sum')!,
+        routed: sample(text, 'im_gateway_messages_routed_total{path="local"}')!,
+      };
+    };
+    const before = await scrape();
+    for (let i = 0; i < 50; i++) alice.send(`bob-fast|fast ${i}`);
+    expect(await bob.waitFor(50)).toHaveLength(50);
+    const after = await scrape();
+    expect(after.routed - before.routed).toBe(50);
+    expect(after.count - before.count).toBe(50);
+    expect(after.fastest - before.fastest).toBe(50);
+    expect(after.slowest - before.slowest).toBe(50);
+    expect(after.sum).toBe(before.sum);
+    await alice.close();
+    await bob.close();
+  });
+});

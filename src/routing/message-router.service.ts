@@ -148,6 +148,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     const live = this.pool.connectionsOf(to);
     if (live !== undefined && this.writeThrough(live, body)) {
       this.metrics.routed.local++;
+      this.metrics.deliveryLatency.immediate++;
       return;
     }
     const seq = this.sequence.next(now);
@@ -309,8 +310,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       delivery.holders++;
       connection.hold(message);
     }
+    if (!writtenUntracked) return;
+    this.metrics.deliveryLatency.immediate++;
     // One device of the user already has it; the others' copies are a courtesy.
-    if (writtenUntracked && delivery !== undefined) delivery.done = true;
+    if (delivery !== undefined) delivery.done = true;
   }
 
   /**
