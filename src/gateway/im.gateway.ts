@@ -39,6 +39,9 @@ const RATE_LIMITED_PAUSE_MS = 250;
  */
 const SHUTDOWN_ROUTING_WAIT_MS = 1_000;
 
+/** `WebSocket.CLOSED`: the close handshake is over and 'close' has been emitted. */
+const SOCKET_CLOSED = 3;
+
 /**
  * Transport glue: turns sockets into `Connection`s, frames into router calls, and owns the
  * lifecycle (open, close, shutdown). It keeps no state of its own.
@@ -268,9 +271,12 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
     );
   }
 
+  /** Resolves once the socket is closed; at once if it already is (its client left meanwhile). */
   private closeGracefully(connection: Connection): Promise<void> {
+    const socket = connection.socket as WebSocket;
+    if (socket.readyState === SOCKET_CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
-      (connection.socket as WebSocket).once('close', () => resolve());
+      socket.once('close', () => resolve());
       connection.close(CloseCode.GOING_AWAY, 'server shutting down');
     });
   }
