@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
-import { connectRedis, redisAddress, watchRedis, whenReady } from '../redis/redis-connection.js';
+import { connectRedis, onDropped, redisAddress, watchRedis, whenReady } from '../redis/redis-connection.js';
 import { LocalNodeBus, type NodeBus } from './node-bus.js';
 import { LocalPresence, type Presence } from './presence.js';
 import { RedisNodeBus } from './redis-node-bus.js';
@@ -50,14 +50,10 @@ export class ClusterLink implements OnModuleInit, OnApplicationShutdown {
           error: onError,
           deaf: () => presence.lost(),
         });
-        // A subscription that dropped, however briefly, lost what was published meanwhile.
-        let subscribed = false;
-        subscriber.on('ready', () => (subscribed = true));
-        subscriber.on('close', () => {
-          if (!subscribed) return;
-          subscribed = false;
-          presence.lost();
-        });
+        // Either connection dropped, however briefly: presence may have gone stale (commands),
+        // or what was published meanwhile is lost (the subscription).
+        onDropped(commands, () => presence.lost());
+        onDropped(subscriber, () => presence.lost());
         this.redis = { commands, subscriber, presence, bus };
         this.presence = presence;
         this.bus = bus;

@@ -57,14 +57,6 @@ export class RedisPresence extends Presence {
     super();
     client.defineCommand('presenceTouch', { numberOfKeys: 1, lua: TOUCH });
     this.client = client as PresenceClient;
-    // Once per outage: the first close after being ready.
-    let connected = false;
-    client.on('ready', () => (connected = true));
-    client.on('close', () => {
-      if (!connected) return;
-      connected = false;
-      this.lost();
-    });
     this.ttlMs = ttlSeconds * 1000;
   }
 

@@ -98,3 +98,17 @@ export function watchRedis(client: Redis, what: string, logger: Logger, onError:
     logger.log(`${what}: Redis connection is back`);
   });
 }
+
+/**
+ * Calls `handler` each time `client` loses a connection it had ready: once per outage, not on
+ * every failed reconnect attempt in between.
+ */
+export function onDropped(client: Redis, handler: () => void): void {
+  let ready = false;
+  client.on('ready', () => (ready = true));
+  client.on('close', () => {
+    if (!ready) return;
+    ready = false;
+    handler();
+  });
+}
