@@ -3,6 +3,7 @@ import { connectRedis, whenReady } from '../redis/redis-connection.js';
 import type { BusEnvelope } from './node-bus.js';
 import { RedisNodeBus } from './redis-node-bus.js';
 import { redisAvailable, TEST_REDIS_URL } from '../../test/support/redis-test.js';
+import { until } from '../../test/support/sdk-user.js';
 
 const url = (await redisAvailable()) ? TEST_REDIS_URL : undefined;
 
@@ -39,20 +40,12 @@ describe.skipIf(url === undefined)('RedisNodeBus (Redis at REDIS_URL or 127.0.0.
     return { bus, subscriber, received, events };
   }
 
-  const until = async (done: () => boolean, ms = 5_000) => {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-
   it('delivers envelopes to the node they are addressed to, and only to it, in order', async () => {
     const a = await node('a');
     const b = await node('b');
     const c = await node('c');
     for (let i = 0; i < 5; i++) a.bus.send('b', { t: 'rcpt', u: 'bob', id: `m${i}` });
-    await until(() => b.received.length === 5);
+    await until(() => b.received.length === 5, 'five envelopes at b');
     expect(b.received.map((e) => (e as { id: string }).id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect(c.received).toEqual([]);
     expect(a.received).toEqual([]);
@@ -60,7 +53,7 @@ describe.skipIf(url === undefined)('RedisNodeBus (Redis at REDIS_URL or 127.0.0.
 
   it('measures the round trip of its own probes', async () => {
     const a = await node('a');
-    await until(() => a.events.roundTrips >= 2);
+    await until(() => a.events.roundTrips >= 2, 'two probe round trips');
     expect(a.bus.isHealthy()).toBe(true);
   });
 
@@ -69,10 +62,10 @@ describe.skipIf(url === undefined)('RedisNodeBus (Redis at REDIS_URL or 127.0.0.
     const b = await node('b');
     // Deaf: the connection is fine, but nothing published to the node's channel reaches it.
     await b.subscriber.unsubscribe(`${prefix}bus:b`);
-    await until(() => b.events.deaf === 1);
-    await until(() => b.bus.isHealthy());
+    await until(() => b.events.deaf === 1, 'deafness reported');
+    await until(() => b.bus.isHealthy(), 'the bus hearing again');
     a.bus.send('b', { t: 'kick', u: 'bob' });
-    await until(() => b.received.length === 1);
+    await until(() => b.received.length === 1, 'the kick at b');
     expect(b.received).toEqual([{ t: 'kick', u: 'bob' }]);
   });
 });

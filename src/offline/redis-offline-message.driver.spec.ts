@@ -1,31 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeOfflineStoreContract } from './offline-message.store.contract.js';
-import { redisAvailable } from '../../test/support/redis-test.js';
+import {
+  deleteKeysUnder,
+  keysUnder,
+  redisAvailable,
+  TEST_REDIS_URL,
+  testKeyPrefix,
+} from '../../test/support/redis-test.js';
 import { RedisOfflineMessageDriver } from './redis-offline-message.driver.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Host and port only: a CI's REDIS_URL may hold a password. */
-const REDIS_AT = new URL(REDIS_URL).host;
+const REDIS_AT = new URL(TEST_REDIS_URL).host;
 /** Long enough to outlive a round trip, short enough to wait out in a unit test. */
 const SHORT_TTL_MS = 300;
 /** How long a test waits for Redis to expire what it wrote. */
 const EXPIRY_WAIT_MS = 5_000;
 
-/** Every key under `prefix`, found as the driver's purge finds its own (SCAN). */
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const batch of client.scanStream({ match: `${prefix}*`, count: 1_000 }) as AsyncIterable<string[]>) {
-    keys.push(...batch);
-  }
-  return keys.sort();
-}
-
-/** A prefix no other test run shares, so suites may run side by side on one Redis. */
-const freshPrefix = (): string => `imtest:${randomBytes(6).toString('hex')}:`;
-
-const available = await redisAvailable(REDIS_URL);
+const available = await redisAvailable(TEST_REDIS_URL);
 
 if (!available) {
   const why = `no Redis at ${REDIS_AT} (start one, or set REDIS_URL; with CI=true this fails)`;
@@ -33,26 +25,21 @@ if (!available) {
     it('needs Redis', () => undefined);
   });
 } else {
-  const admin = new Redis(REDIS_URL, { lazyConnect: true });
+  const admin = new Redis(TEST_REDIS_URL, { lazyConnect: true });
   beforeAll(() => admin.connect());
   afterAll(async () => {
     await admin.quit();
   });
 
-  const removeAll = async (prefix: string): Promise<void> => {
-    const keys = await keysUnder(admin, prefix);
-    if (keys.length > 0) await admin.del(...keys);
-  };
-
   describeOfflineStoreContract(
     'redis',
     async () => {
-      const prefix = freshPrefix();
+      const prefix = testKeyPrefix('inbox');
       return {
-        store: new RedisOfflineMessageDriver(REDIS_URL, prefix),
-        reopen: async () => new RedisOfflineMessageDriver(REDIS_URL, prefix),
-        openAnother: async () => new RedisOfflineMessageDriver(REDIS_URL, prefix),
-        cleanup: () => removeAll(prefix),
+        store: new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix),
+        reopen: async () => new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix),
+        openAnother: async () => new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix),
+        cleanup: () => deleteKeysUnder(TEST_REDIS_URL, prefix),
       };
     },
     {
@@ -64,8 +51,8 @@ if (!available) {
 
   describe('RedisOfflineMessageDriver', () => {
     it('leaves no key but maxseq once everything it wrote has expired', async () => {
-      const prefix = freshPrefix();
-      const store = new RedisOfflineMessageDriver(REDIS_URL, prefix);
+      const prefix = testKeyPrefix('inbox');
+      const store = new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix);
       await store.open();
       try {
         const now = Date.now();
@@ -110,13 +97,13 @@ if (!available) {
         expect(await store.maxSeq()).toBe(3);
       } finally {
         await store.close();
-        await removeAll(prefix);
+        await deleteKeysUnder(TEST_REDIS_URL, prefix);
       }
     });
 
     it('keeps user ids and client ids holding braces, % and glob characters apart', async () => {
-      const prefix = freshPrefix();
-      const store = new RedisOfflineMessageDriver(REDIS_URL, prefix);
+      const prefix = testKeyPrefix('inbox');
+      const store = new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix);
       await store.open();
       try {
         const expiresAt = Date.now() + 60_000;
@@ -133,12 +120,12 @@ if (!available) {
         expect(await store.purgeExpired(expiresAt)).toBe(users.length);
       } finally {
         await store.close();
-        await removeAll(prefix);
+        await deleteKeysUnder(TEST_REDIS_URL, prefix);
       }
     });
 
     it('fails to open within seconds on an address nobody answers, naming host and port but never the password', async () => {
-      const store = new RedisOfflineMessageDriver('redis://:hunter2@127.0.0.1:1/0', freshPrefix(), 500);
+      const store = new RedisOfflineMessageDriver('redis://:hunter2@127.0.0.1:1/0', testKeyPrefix('inbox'), 500);
       const error = await store.open().then(
         () => undefined,
         (e: unknown) => e as Error,

@@ -39,7 +39,7 @@ export async function redisAvailable(url = TEST_REDIS_URL): Promise<boolean> {
   }
 }
 
-/** Every key under `prefix`, by SCAN (never KEYS on a shared Redis). */
+/** Every key under `prefix`, sorted, by SCAN (never KEYS on a shared Redis): as the inbox's purge finds its own. */
 export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
@@ -48,7 +48,7 @@ export async function keysUnder(client: Redis, prefix: string): Promise<string[]
     cursor = next;
     keys.push(...batch);
   } while (cursor !== '0');
-  return keys;
+  return keys.sort();
 }
 
 /** Deletes every key under `prefix`. */
