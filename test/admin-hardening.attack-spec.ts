@@ -95,18 +95,22 @@ describe('admin API under a flood of unauthenticated uploads (MAX_PAYLOAD_BYTES=
     await gateway?.stop('SIGKILL');
   });
 
-  it('answers every upload 401 without reading it: RSS stays flat and /health/live stays fast', async () => {
+  /** ATTACKERS attackers for ATTACK_MS, with the child's RSS and its liveness probe watched throughout. */
+  async function flood(hangUp: boolean) {
     const pid = gateway.process.pid!;
     const baseline = rssBytes(pid);
     const rss = watchPeakRss(pid);
     const live = probeRepeatedly(`http://127.0.0.1:${gateway.port}/health/live`);
     const started = performance.now();
     const results = (
-      await Promise.all(Array.from({ length: ATTACKERS }, () => attacker(messagesUrl, started + ATTACK_MS)))
+      await Promise.all(Array.from({ length: ATTACKERS }, () => attacker(messagesUrl, started + ATTACK_MS, hangUp)))
     ).flat();
     const attackMs = performance.now() - started;
-    const peak = rss.stop();
-    const probes = await live.stop();
+    return { results, attackMs, baseline, peak: rss.stop(), probes: await live.stop() };
+  }
+
+  it('answers every upload 401 without reading it: RSS stays flat and /health/live stays fast', async () => {
+    const { results, attackMs, baseline, peak, probes } = await flood(false);
 
     const slowest = Math.max(...results.map((r) => r.msToAnswer ?? Infinity));
     console.log(
@@ -129,16 +133,7 @@ describe('admin API under a flood of unauthenticated uploads (MAX_PAYLOAD_BYTES=
   });
 
   it('answers uploads from clients that hang up after each 401 at full speed, and /health/live stays fast', async () => {
-    const pid = gateway.process.pid!;
-    const baseline = rssBytes(pid);
-    const rss = watchPeakRss(pid);
-    const live = probeRepeatedly(`http://127.0.0.1:${gateway.port}/health/live`);
-    const started = performance.now();
-    const results = (
-      await Promise.all(Array.from({ length: ATTACKERS }, () => attacker(messagesUrl, started + ATTACK_MS, true)))
-    ).flat();
-    const peak = rss.stop();
-    const probes = await live.stop();
+    const { results, baseline, peak, probes } = await flood(true);
     // Memory here is garbage from thousands of requests a second, left to the collector: reported, not bounded.
     console.log(
       `[admin-hardening] ${results.length} uploads hung up after their 401 in ${ATTACK_MS} ms: RSS ${(baseline / MIB).toFixed(0)} MiB before, peak ${(peak / MIB).toFixed(0)} MiB; /health/live slowest ${probes.maxMs.toFixed(1)} ms`,
