@@ -52,16 +52,33 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   });
 
-  it('loses nothing when one node is killed with kill -9 under SDK traffic, and its presence is gone within the TTL', async () => {
-    const prefix = testKeyPrefix('kill-node');
-    const cluster = await startCluster(TEST_REDIS_URL, prefix);
+  /** A cluster stopped after the test; on the shared Redis, its keys are deleted too. */
+  const clusterOn = async (redisUrl: string, prefix: string, extra: Record<string, string> = {}) => {
+    const cluster = await startCluster(redisUrl, prefix, extra);
     cleanups.push(async () => {
       await cluster.proxy.stop();
       await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
-      await deleteKeysUnder(TEST_REDIS_URL, prefix);
+      if (redisUrl === TEST_REDIS_URL) await deleteKeysUnder(TEST_REDIS_URL, prefix);
     });
-    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'k');
-    cleanups.unshift(async () => traffic.close());
+    return cluster;
+  };
+  /** A Redis of the test's own (AOF, appendfsync always), stopped after the test. */
+  const privateRedis = async (): Promise<PrivateRedis> => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    return redis;
+  };
+  /** SDK users through the cluster's balancer, closed after the test. */
+  const trafficThrough = (cluster: Cluster, users: number, tag: string) => {
+    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), users, tag);
+    cleanups.push(async () => traffic.close());
+    return traffic;
+  };
+
+  it('loses nothing when one node is killed with kill -9 under SDK traffic, and its presence is gone within the TTL', async () => {
+    const prefix = testKeyPrefix('kill-node');
+    const cluster = await clusterOn(TEST_REDIS_URL, prefix);
+    const traffic = trafficThrough(cluster, 6, 'k');
     await traffic.connect();
     const [a, b] = cluster.nodes as [ChildGateway, ChildGateway, ChildGateway];
     const onB = (
@@ -94,16 +111,10 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
   });
 
   it('loses nothing when Redis (AOF, appendfsync always) is killed with kill -9 under traffic and restarted; the nodes recover without a restart', async () => {
-    const redis = await PrivateRedis.start();
-    cleanups.push(() => redis.stop());
+    const redis = await privateRedis();
     const prefix = testKeyPrefix('kill-redis');
-    const cluster = await startCluster(redis.url, prefix);
-    cleanups.push(async () => {
-      await cluster.proxy.stop();
-      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
-    });
-    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'r');
-    cleanups.unshift(async () => traffic.close());
+    const cluster = await clusterOn(redis.url, prefix);
+    const traffic = trafficThrough(cluster, 6, 'r');
     await traffic.connect();
 
     traffic.start(40, 25);
@@ -125,16 +136,10 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
   });
 
   it('loses nothing sent while a node’s bus subscription was dropped: its clients reconnect and drain, in order', async () => {
-    const redis = await PrivateRedis.start();
-    cleanups.push(() => redis.stop());
+    const redis = await privateRedis();
     const prefix = testKeyPrefix('bus-drop');
-    const cluster = await startCluster(redis.url, prefix);
-    cleanups.push(async () => {
-      await cluster.proxy.stop();
-      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
-    });
-    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'p');
-    cleanups.unshift(async () => traffic.close());
+    const cluster = await clusterOn(redis.url, prefix);
+    const traffic = trafficThrough(cluster, 6, 'p');
     await traffic.connect();
     const admin = new Redis(redis.url);
     cleanups.push(async () => admin.disconnect());
@@ -152,16 +157,10 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
   });
 
   it('answers 503 on /health/ready while Redis is unreachable for 10 s, keeps the SDK outboxes, and recovers by itself', async () => {
-    const redis = await PrivateRedis.start();
-    cleanups.push(() => redis.stop());
+    const redis = await privateRedis();
     const prefix = testKeyPrefix('redis-down');
-    const cluster = await startCluster(redis.url, prefix);
-    cleanups.push(async () => {
-      await cluster.proxy.stop();
-      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
-    });
-    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 4, 'd');
-    cleanups.unshift(async () => traffic.close());
+    const cluster = await clusterOn(redis.url, prefix);
+    const traffic = trafficThrough(cluster, 4, 'd');
     await traffic.connect();
 
     await redis.kill();
@@ -184,14 +183,8 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
 
   it('loses and duplicates nothing at the SDK through a rolling restart of all three nodes', async () => {
     const prefix = testKeyPrefix('rolling');
-    const cluster = await startCluster(TEST_REDIS_URL, prefix, { SHUTDOWN_DRAIN_MS: '300' });
-    cleanups.push(async () => {
-      await cluster.proxy.stop();
-      await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));
-      await deleteKeysUnder(TEST_REDIS_URL, prefix);
-    });
-    const traffic = new ClusterTraffic((u) => cluster.proxy.wsUrl(u), 6, 'rr');
-    cleanups.unshift(async () => traffic.close());
+    const cluster = await clusterOn(TEST_REDIS_URL, prefix, { SHUTDOWN_DRAIN_MS: '300' });
+    const traffic = trafficThrough(cluster, 6, 'rr');
     await traffic.connect();
 
     traffic.start(60, 50);
@@ -209,8 +202,7 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
   });
 
   it('leaves Redis as it found it once the TTLs pass: inbox, idempotency and presence keys all expire, and a second run costs no more memory than the first', async () => {
-    const redis = await PrivateRedis.start();
-    cleanups.push(() => redis.stop());
+    const redis = await privateRedis();
     const client = new Redis(redis.url);
     cleanups.push(async () => client.disconnect());
     const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
