@@ -27,8 +27,8 @@ export const CLUSTER_TOPOLOGIES = Object.freeze({ 'same-node': 1, 'cross-node': 
 const CLUSTER_KEY_PREFIX = 'im-bench:';
 
 /**
- * @param {{ server: 'reference' | 'gateway' | 'same-node' | 'cross-node', workload: string,
- *   protocol: string }} measurement
+ * @param {{ server: string, workload: string, protocol: string, env?: Record<string, string> }}
+ *   measurement a server kind of servers.mjs, or a cluster topology
  * @param {{ profile: object, gatewayEnv: Record<string, string> }} options
  * @param {ReturnType<import('./process-placement.mjs').detectPlacement>} placement
  * @returns {Promise<object>} the generator's result line
@@ -38,7 +38,8 @@ export async function runMeasurement(measurement, options, placement) {
     return runClusterMeasurement(measurement, options, placement);
   }
   const port = await freePort(HOST);
-  const launch = serverLaunch(measurement.server, { host: HOST, port, gatewayEnv: options.gatewayEnv });
+  const gatewayEnv = { ...options.gatewayEnv, ...measurement.env };
+  const launch = serverLaunch(measurement.server, { host: HOST, port, gatewayEnv });
   const server = new ServerProcess({
     label: measurement.server,
     argv: placement.command(placement.serverCpu, launch.argv),

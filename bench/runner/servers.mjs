@@ -11,7 +11,13 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REFERENCE_SCRIPT = fileURLToPath(new URL('../reference-server.mjs', import.meta.url));
 export const GATEWAY_ENTRY = join(REPO_ROOT, 'dist', 'main.js');
 
-export const SERVER_KINDS = Object.freeze(['reference', 'gateway', 'cluster-node']);
+export const SERVER_KINDS = Object.freeze([
+  'reference',
+  'reference-batched',
+  'reference-durable',
+  'gateway',
+  'cluster-node',
+]);
 
 /** The Debian package's binary, found on PATH; a private one is started for every cluster run. */
 const REDIS_SERVER = 'redis-server';
@@ -31,7 +37,7 @@ const GATEWAY_COMMON = Object.freeze({
 /**
  * What it takes to start a server of `kind` on `port`: command line, environment, and a cleanup
  * for the storage it was given. A `cluster-node` is one gateway of a cluster on `cluster.redisUrl`.
- * @param {'reference' | 'gateway' | 'cluster-node'} kind
+ * @param {(typeof SERVER_KINDS)[number]} kind
  * @param {{ host: string, port: number, gatewayEnv: Record<string, string>,
  *   cluster?: { redisUrl: string, keyPrefix: string, nodeId: string } }} options
  */
@@ -40,6 +46,31 @@ export function serverLaunch(kind, { host, port, gatewayEnv, cluster }) {
   switch (kind) {
     case 'reference':
       return { argv: [process.execPath, REFERENCE_SCRIPT], cwd: REPO_ROOT, env: common, cleanup() {} };
+    case 'reference-batched':
+      return {
+        argv: [process.execPath, REFERENCE_SCRIPT],
+        cwd: REPO_ROOT,
+        env: { ...common, BATCH_WRITES: 'turn' },
+        cleanup() {},
+      };
+    case 'reference-durable': {
+      // The gateway's file format and durability: its schema, and its `synchronous` unless the
+      // run sets another for both.
+      const storage = mkdtempSync(join(tmpdir(), 'im-gateway-bench-'));
+      const env = {
+        ...common,
+        BATCH_WRITES: 'turn',
+        INBOX: 'sqlite',
+        SQLITE_PATH: join(storage, 'reference.db'),
+        SQLITE_SYNCHRONOUS: gatewayEnv.SQLITE_SYNCHRONOUS ?? 'full',
+      };
+      return {
+        argv: [process.execPath, REFERENCE_SCRIPT],
+        cwd: REPO_ROOT,
+        env,
+        cleanup: () => rmSync(storage, { recursive: true, force: true }),
+      };
+    }
     case 'gateway': {
       const storage = mkdtempSync(join(tmpdir(), 'im-gateway-bench-'));
       const env = {
