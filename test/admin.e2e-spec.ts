@@ -262,8 +262,10 @@ describe('admin API', () => {
 
     it('answers 503 JSON when the offline store fails, and a retry succeeds', async () => {
       const store = gw.app.get(OfflineMessageStore);
+      // The store is read for a client id it may have a record of: a resend.
+      expect(await send({ to: 'bob', body: 'x', id: 'r-0' })).toMatchObject({ status: 200 });
       const lookup = vi.spyOn(store, 'findSent').mockRejectedValueOnce(new Error('disk I/O error'));
-      const failedLookup = await send({ to: 'bob', body: 'x', id: 'r-1' });
+      const failedLookup = await send({ to: 'bob', body: 'x', id: 'r-0' });
       expect(failedLookup.status).toBe(503);
       expect(failedLookup.body).toMatchObject({
         statusCode: 503,

@@ -66,6 +66,15 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
     return { refused };
   }
 
+  async listSent(now: number, visit: (sender: string, clientId: string) => void): Promise<boolean> {
+    for (const [key, packed] of this.sent) {
+      if (Math.floor(packed / 2) <= now) continue;
+      const separator = key.indexOf('\n');
+      visit(key.slice(0, separator), key.slice(separator + 1));
+    }
+    return true;
+  }
+
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
     const packed = this.sent.get(sentKey(sender, clientId));
     if (packed === undefined) return undefined;

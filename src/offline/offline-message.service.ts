@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
+import { SentFilter } from './sent-filter.js';
 import {
   type DeliveredMessage,
   type InboxQuota,
@@ -71,6 +72,11 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    * connection of anyone else skips the inbox query. `undefined` when there were too many to keep.
    */
   private waitingFor: Set<string> | undefined;
+  /**
+   * A superset of the senders' client ids with a record, so a new client id skips the store's
+   * read; `undefined` when the store cannot list its records or others write them (Redis).
+   */
+  private sentFilter: SentFilter | undefined;
 
   constructor(
     private readonly store: OfflineMessageStore,
@@ -84,6 +90,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   async onModuleInit(): Promise<void> {
     await this.store.open();
     await this.loadWaitingRecipients();
+    await this.loadSentFilter();
     this.opened = true;
     // A failed purge (a locked or full disk) is retried next minute; it must never crash the process.
     this.purgeTimer = startInboxPurge(() =>
@@ -115,6 +122,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.append(message);
     if (message.clientId !== undefined) {
       const { from: sender, clientId } = message;
+      this.sentFilter?.add(sender, clientId, Date.now());
       this.pending.sent.push({ sender, clientId, status: 'queued', expiresAt: message.ts + this.ttlMs });
     }
     return this.schedule().then(() => {
@@ -145,8 +153,15 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
-    this.pending.sent.push({ sender, clientId, status, expiresAt: Date.now() + this.ttlMs });
+    const now = Date.now();
+    this.sentFilter?.add(sender, clientId, now);
+    this.pending.sent.push({ sender, clientId, status, expiresAt: now + this.ttlMs });
     return this.schedule();
+  }
+
+  /** False only when (sender, client id) certainly has no sent record: `findSent` would answer nothing. */
+  mayHaveSent(sender: string, clientId: string): boolean {
+    return this.sentFilter === undefined || this.sentFilter.mayHave(sender, clientId);
   }
 
   findSent(sender: string, clientId: string): Promise<SentRecord | undefined> {
@@ -204,6 +219,13 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     const waiting = new Set(recipients);
     for (const message of [...(this.committing?.append ?? []), ...this.pending.append]) waiting.add(message.to);
     this.waitingFor = waiting;
+  }
+
+  private async loadSentFilter(): Promise<void> {
+    const now = Date.now();
+    const filter = new SentFilter(this.ttlMs, now);
+    const listed = await this.store.listSent(now, (sender, clientId) => filter.add(sender, clientId, now));
+    this.sentFilter = listed ? filter : undefined;
   }
 
   private noteWaiting(recipient: string): void {

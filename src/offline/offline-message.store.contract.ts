@@ -36,6 +36,8 @@ export interface ContractLimits {
   readonly sentRecordsExpireOnTheirOwn?: string;
   /** `recipients` always answers `undefined`: the driver keeps no list of the users with messages. */
   readonly noRecipientList?: string;
+  /** `listSent` answers false: other processes write sent records to the same storage. */
+  readonly noSentList?: string;
 }
 
 /** `it`, or a skipped `it` whose name says why. */
@@ -240,6 +242,23 @@ export function describeOfflineStoreContract(
       await store.write({ append: [message(1, 'bob'), message(2, 'carol'), message(3, 'bob')], remove: [], sent: [] });
       expect((await store.recipients(10))!.sort()).toEqual(['bob', 'carol']);
       expect(await store.recipients(1)).toBeUndefined();
+    });
+
+    itUnless(limits.noSentList, 'lists the sender and client id of every unexpired sent record', async () => {
+      const record = (sender: string, clientId: string, expiresAt: number) => ({
+        sender,
+        clientId,
+        status: 'queued' as const,
+        expiresAt,
+      });
+      await store.write({
+        append: [],
+        remove: [],
+        sent: [record('alice', 'c1', NOW + 10), record('bob', 'c\n2', NOW + 10), record('alice', 'old', NOW)],
+      });
+      const listed: string[] = [];
+      expect(await store.listSent(NOW, (sender, clientId) => listed.push(`${sender}/${clientId}`))).toBe(true);
+      expect(listed.sort()).toEqual(['alice/c1', 'bob/c\n2']);
     });
 
     it('keeps messages across close and reopen when the driver is durable', async () => {

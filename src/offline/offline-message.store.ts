@@ -85,6 +85,12 @@ export abstract class OfflineMessageStore {
   abstract count(recipient: string, now: number): Promise<number>;
   /** The unexpired sent record of (sender, clientId), if any. */
   abstract findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined>;
+  /**
+   * Calls `visit` with every unexpired sent record's sender and client id and answers true, or
+   * answers false at once when the driver cannot list them or is not their only writer (Redis):
+   * the service then reads the store for every client id.
+   */
+  abstract listSent(now: number, visit: (sender: string, clientId: string) => void): Promise<boolean>;
   /** The highest `seq` stored (0 when empty): new messages are numbered above it. */
   abstract maxSeq(): Promise<number>;
   /**

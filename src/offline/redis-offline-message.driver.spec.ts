@@ -46,6 +46,7 @@ if (!available) {
       sentRecordsExpireOnTheirOwn:
         'Redis expires each sent record by its own clock (PXAT); a purge neither deletes them at its `now` nor counts them',
       noRecipientList: 'a cluster-wide list of users with messages has no cheap form in Redis',
+      noSentList: 'every node of a cluster writes sent records, so no process can list them all',
     },
   );
 

@@ -212,6 +212,11 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
     return undefined;
   }
 
+  /** Always false: every node of a cluster writes sent records, so no process can list them all. */
+  async listSent(_now: number, _visit: (sender: string, clientId: string) => void): Promise<boolean> {
+    return false;
+  }
+
   /**
    * Trims the expired messages of every inbox (SCAN, so Redis keeps serving meanwhile); answers
    * how many. Sent records are not touched, and `maxSentRecords` does not apply: each expires on

@@ -152,6 +152,12 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return rows.length > limit ? undefined : rows.map((r) => r.recipient);
   }
 
+  async listSent(now: number, visit: (sender: string, clientId: string) => void): Promise<boolean> {
+    const rows = this.opened().statements!.listSent.raw().iterate(now) as IterableIterator<[string, string]>;
+    for (const [sender, clientId] of rows) visit(sender, clientId);
+    return true;
+  }
+
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
     const row = this.opened().statements!.findSent.get(sender, clientId, now) as
       | { delivered: number; expires_at: number }
@@ -186,6 +192,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
+      listSent: db.prepare('SELECT sender, client_id FROM sent_record WHERE expires_at > ?'),
       findSent: db.prepare(
         'SELECT delivered, expires_at FROM sent_record WHERE sender = ? AND client_id = ? AND expires_at > ?',
       ),

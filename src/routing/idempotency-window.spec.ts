@@ -16,10 +16,15 @@ function setup() {
   const stored = new Map<string, DeliveryStatus>();
   let pendingRead: ((found: DeliveryStatus | undefined) => void) | undefined;
   let holdReads = false;
+  /** Pairs the store's filter says it may have a record of; `undefined`: every pair. */
+  let filter: Set<string> | undefined;
+  let reads = 0;
   const live = new Map<string, SendListener>();
   const window = new IdempotencyWindow(
     {
+      mayHaveSent: (sender, clientId) => filter === undefined || filter.has(`${sender}/${clientId}`),
       findSent: (sender, clientId) => {
+        reads++;
         const found = stored.get(`${sender}/${clientId}`);
         if (!holdReads) return Promise.resolve(found === undefined ? undefined : { status: found });
         return new Promise((resolve) => {
@@ -43,6 +48,10 @@ function setup() {
       holdReads = true;
     },
     finishRead: (status?: DeliveryStatus) => pendingRead!(status),
+    filterTo: (pairs: string[]) => {
+      filter = new Set(pairs);
+    },
+    reads: () => reads,
   };
 }
 
@@ -52,6 +61,18 @@ describe('IdempotencyWindow', () => {
     const alice = listener();
     expect(await window.admit('alice', 'c1', 'm1', alice)).toBe(true);
     expect(alice.heard).toEqual([]);
+  });
+
+  it('admits a client id the store certainly has no record of at once, without reading the store', () => {
+    const { window, stored, filterTo, reads } = setup();
+    stored.set('alice/c2', 'queued');
+    filterTo(['alice/c2']);
+    expect(window.admit('alice', 'c1', 'm1', listener())).toBe(true);
+    expect(reads()).toBe(0);
+    const resend = listener();
+    const answer = window.admit('alice', 'c2', 'm2', resend);
+    expect(answer).toBeInstanceOf(Promise);
+    return expect(answer).resolves.toBe(false);
   });
 
   it('answers a resend of an answered message from the store, and does not admit it', async () => {
@@ -76,11 +97,19 @@ describe('IdempotencyWindow', () => {
 
   it('answers delivered while the delivered record is not durable, then leaves it to the store', async () => {
     const { window, stored } = setup();
-    const recorded = window.startRecording('m1');
+    let commit!: () => void;
+    const durable = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    window.startRecording('m1', durable);
+    window.startRecording('m2', durable);
     const resend = listener();
     expect(await window.admit('alice', 'c1', 'm1', resend)).toBe(false);
     expect(resend.heard).toEqual(['c1 m1 delivered']);
-    recorded();
+    commit();
+    await durable;
+    // Both records committed together: neither is answered from memory any more.
+    expect(await window.admit('bob', 'c2', 'm2', listener())).toBe(true);
     stored.set('alice/c1', 'delivered');
     const later = listener();
     expect(await window.admit('alice', 'c1', 'm1', later)).toBe(false);

@@ -2,6 +2,8 @@ import type { DeliveryStatus, SendListener } from '../messages/send-listener.js'
 
 /** Where a sender's answered sends are durably recorded (the offline store). */
 export interface SentRecords {
+  /** False only when (sender, client id) certainly has no record: no need to read the store. */
+  mayHaveSent(sender: string, clientId: string): boolean;
   findSent(sender: string, clientId: string): Promise<{ readonly status: DeliveryStatus } | undefined>;
 }
 
@@ -22,6 +24,9 @@ export interface LiveDeliveries {
 export class IdempotencyWindow {
   private readonly recording = new Set<string>();
   private readonly queuing = new Map<string, SendListener[]>();
+  /** The commit the last `startRecording` waits for, and the ids waiting for it. */
+  private lastDurable: Promise<unknown> | undefined;
+  private lastIds: string[] = [];
 
   constructor(
     private readonly records: SentRecords,
@@ -32,16 +37,28 @@ export class IdempotencyWindow {
    * True when message `id` (sender `from`, client id `clientId`) is new and must be routed; false
    * when it is a copy, which `listener` has been (or will be) answered for. `onQueuedRecord`: the
    * store says the first copy was queued (the resend may come because its sender never heard
-   * more, say after its node died between storing it and sending it on).
+   * more, say after its node died between storing it and sending it on). Answers at once, with
+   * no promise, when no record can exist: a new client id, nearly every send.
    */
-  async admit(
+  admit(
+    from: string,
+    clientId: string,
+    id: string,
+    listener: SendListener,
+    onQueuedRecord?: () => void,
+  ): boolean | Promise<boolean> {
+    if (this.inFlight(id, clientId, listener)) return false;
+    if (!this.records.mayHaveSent(from, clientId)) return true;
+    return this.admitStored(from, clientId, id, listener, onQueuedRecord);
+  }
+
+  private async admitStored(
     from: string,
     clientId: string,
     id: string,
     listener: SendListener,
     onQueuedRecord?: () => void,
   ): Promise<boolean> {
-    if (this.inFlight(id, clientId, listener)) return false;
     const record = await this.records.findSent(from, clientId);
     if (record !== undefined) {
       listener.confirm(clientId, id, record.status);
@@ -73,10 +90,23 @@ export class IdempotencyWindow {
     this.queuing.delete(id);
   }
 
-  /** Message `id` was delivered; resends are answered `delivered` until the returned function is called (the record is durable, or failed). */
-  startRecording(id: string): () => void {
+  /**
+   * Message `id` was delivered; resends are answered `delivered` until `durable` settles (its
+   * record is committed, or the write failed). Records committed together share one promise,
+   * followed once for all their ids rather than once per message.
+   */
+  startRecording(id: string, durable: Promise<unknown>): void {
     this.recording.add(id);
-    return () => void this.recording.delete(id);
+    if (durable !== this.lastDurable) {
+      const ids: string[] = [];
+      const finish = (): void => {
+        for (const done of ids) this.recording.delete(done);
+      };
+      durable.then(finish, finish);
+      this.lastDurable = durable;
+      this.lastIds = ids;
+    }
+    this.lastIds.push(id);
   }
 
   private inFlight(id: string, clientId: string, listener: SendListener): boolean {

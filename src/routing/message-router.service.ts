@@ -169,7 +169,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
     const id = messageIdFor(from, clientId);
     const poke = this.shared ? () => void this.poke(to, id) : undefined;
-    if (!(await this.idempotency.admit(from, clientId, id, listener, poke))) return;
+    const admitted = this.idempotency.admit(from, clientId, id, listener, poke);
+    // Awaited only when the store had to be read: a new client id routes in this turn.
+    if (admitted === false || (admitted !== true && !(await admitted))) return;
     const now = Date.now();
     const seq = this.sequence.next(now);
     const message = { id, seq, from, to, body, ts: now, clientId };
@@ -628,8 +630,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     // in the next group commit and the answer does not wait for it; until it is durable,
     // the idempotency window answers a resend. A crash before the commit loses the record: the resend after
     // the restart is routed again, and the recipient's SDK drops the copy.
-    const recorded = this.idempotency.startRecording(message.id);
-    this.offline.recordSent(message.from, message.clientId, 'delivered').then(recorded, recorded);
+    this.idempotency.startRecording(message.id, this.offline.recordSent(message.from, message.clientId, 'delivered'));
     notify?.confirm(message.clientId, message.id, 'delivered');
     // A sender waiting on its node hears `delivered` from it; receipts are for those told `queued`.
     if (!fromInbox || origin) return;

@@ -60,6 +60,14 @@ export class FaultyOfflineStore extends MemoryOfflineMessageDriver {
     return this.death === undefined;
   }
 
+  /**
+   * Not listed: the service then reads the store for every client id, new ones included, so a
+   * lookup failure can be injected on any send, as with a store shared by a cluster.
+   */
+  override async listSent(): Promise<boolean> {
+    return false;
+  }
+
   override async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
     const failure = this.lookupFailures.shift();
     if (failure) throw failure;
