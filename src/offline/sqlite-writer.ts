@@ -9,6 +9,37 @@ import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
  * from the TypeScript sources under test). It owns the only write connection: a commit, with its
  * fsync, blocks this thread, never the event loop that serves the sockets.
  */
+const APPEND_FIELDS = 8;
+const SENT_FIELDS = 4;
+
+/**
+ * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
+ * those several times faster than an object per message, and it runs once per message.
+ */
+function flatten({ append, remove, sent, quota }: InboxWrite) {
+  const appendValues: Array<string | number | null> = new Array(append.length * APPEND_FIELDS);
+  let i = 0;
+  for (const m of append) {
+    appendValues[i++] = m.seq;
+    appendValues[i++] = m.id;
+    appendValues[i++] = m.to;
+    appendValues[i++] = m.from;
+    appendValues[i++] = m.clientId ?? null;
+    appendValues[i++] = m.body;
+    appendValues[i++] = m.ts;
+    appendValues[i++] = m.expiresAt;
+  }
+  const sentValues: Array<string | number> = new Array(sent.length * SENT_FIELDS);
+  i = 0;
+  for (const r of sent) {
+    sentValues[i++] = r.sender;
+    sentValues[i++] = r.clientId;
+    sentValues[i++] = r.status === 'delivered' ? 1 : 0;
+    sentValues[i++] = r.expiresAt;
+  }
+  return { append: appendValues, remove: remove.map((m) => m.seq), sent: sentValues, quota };
+}
+
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driverPath);
@@ -41,33 +72,36 @@ function removed(usage, row) {
   u.bytes -= row.bytes;
 }
 
+// The batch comes flattened (see \`flatten\`): APPEND_FIELDS values per message, SENT_FIELDS per record.
 const write = db.transaction(({ append, remove, sent, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write.
-  for (const { seq } of remove) {
+  for (const seq of remove) {
     const row = s.remove.get(seq);
     if (row !== undefined) removed(usage, row);
   }
   const refused = [];
   // Sent records of refused messages, by sender and client id: a resend must be checked again.
   const dropped = new Set();
-  for (const m of append) {
-    const bytes = Buffer.byteLength(m.body);
-    const u = usageOf(usage, m.to);
+  for (let i = 0; i < append.length; i += ${APPEND_FIELDS}) {
+    const seq = append[i], id = append[i + 1], to = append[i + 2], from = append[i + 3];
+    const clientId = append[i + 4], body = append[i + 5];
+    const bytes = Buffer.byteLength(body);
+    const u = usageOf(usage, to);
     const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
-    if (over && s.stored.get(m.id) === undefined) {
-      refused.push(m.id);
-      if (m.clientId !== undefined) dropped.add(m.from + '\\n' + m.clientId);
+    if (over && s.stored.get(id) === undefined) {
+      refused.push(id);
+      if (clientId !== null) dropped.add(from + '\\n' + clientId);
       continue;
     }
-    const { changes } = s.insert.run(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
+    const { changes } = s.insert.run(seq, id, to, from, clientId, body, append[i + 6], append[i + 7]);
     if (changes === 1) {
       u.messages += 1;
       u.bytes += bytes;
     }
   }
-  for (const r of sent) {
-    if (!dropped.has(r.sender + '\\n' + r.clientId)) s.upsertSent.run(r.sender, r.clientId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
+  for (let i = 0; i < sent.length; i += ${SENT_FIELDS}) {
+    if (!dropped.has(sent[i] + '\\n' + sent[i + 1])) s.upsertSent.run(sent[i], sent[i + 1], sent[i + 2], sent[i + 3]);
   }
   saveUsage(usage);
   return { refused };
@@ -98,7 +132,7 @@ parentPort.on('message', (job) => {
 `;
 
 type Job =
-  | { kind: 'write'; batch: InboxWrite }
+  | { kind: 'write'; batch: ReturnType<typeof flatten> }
   | { kind: 'purge'; now: number; maxSentRecords: number }
   | { kind: 'probe' }
   | { kind: 'close' };
@@ -138,7 +172,7 @@ export class SqliteWriter {
   }
 
   write(batch: InboxWrite): Promise<WriteResult> {
-    return this.run({ kind: 'write', batch }) as Promise<WriteResult>;
+    return this.run({ kind: 'write', batch: flatten(batch) }) as Promise<WriteResult>;
   }
 
   async probe(): Promise<void> {
