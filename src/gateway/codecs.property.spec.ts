@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeJsonFrame, encodeMessage, tooLarge } from './json.codec.js';
+import { decodeJsonFrame, encodeMessage, encodeSent, tooLarge } from './json.codec.js';
 import { decodePlainText } from './plain-text.codec.js';
 import { ProtocolError } from './protocol-error.js';
 import { ErrorCode } from '../messages/error-code.js';
@@ -80,6 +80,27 @@ describe('codec properties', () => {
           data: { id: 'i', from, to, body, ts: 5 },
         });
       }),
+    );
+  });
+
+  it('encodeMessage and encodeSent write exactly what JSON.stringify writes for the frame', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.nat(),
+        fc.constantFrom('queued' as const, 'delivered' as const),
+        (body, from, to, id, ts, status) => {
+          expect(encodeMessage({ id, seq: 1, from, to, body, ts })).toBe(
+            JSON.stringify({ event: 'message', data: { id, from, to, body, ts } }),
+          );
+          expect(encodeSent(from, id, status)).toBe(
+            JSON.stringify({ event: 'sent', data: { id: from, messageId: id, status } }),
+          );
+        },
+      ),
     );
   });
 });
