@@ -1,9 +1,13 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Specs beside the code that talk to the Redis at 127.0.0.1:6379: they run with the cluster suites. */
+const REDIS_SPECS = 'src/**/redis-*.spec.ts';
 
 /**
  * Four projects: `unit` (specs beside the code they test: no sockets, no child processes, seconds),
  * `e2e` (real `ws` clients against an in-process Nest app or a child `dist/main.js`), `cluster`
- * (several gateways on one Redis, with nodes and Redis killed under traffic) and `browser` (the
+ * (the Redis drivers' specs against a real Redis, then several gateways on one Redis, with nodes
+ * and Redis killed under traffic) and `browser` (the
  * chat page and the SDK package in headless Chromium). `npm run test:unit`, `test:e2e`,
  * `test:cluster`, `test:browser` and `npm test` pick them; `npm test` runs `browser` after `e2e`, not beside it,
  * so that Chromium's CPU use cannot starve the e2e suites that measure time. The hostile-client
@@ -19,7 +23,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'client/**/*.spec.ts', 'public/**/*.spec.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.spec.ts', 'client/**/*.spec.ts', 'public/**/*.spec.ts'],
+          exclude: [...configDefaults.exclude, REDIS_SPECS],
+        },
       },
       {
         extends: true,
@@ -34,7 +42,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cluster',
-          include: ['test/**/*.cluster-spec.ts'],
+          include: [REDIS_SPECS, 'test/**/*.cluster-spec.ts'],
           // Each file runs three gateways (and sometimes its own Redis): one file at a time.
           fileParallelism: false,
           testTimeout: 90_000,

@@ -89,7 +89,7 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
     expect(onB.length).toBeGreaterThan(0);
 
     traffic.start(40, 25);
-    await sleep(400);
+    await traffic.underway(30);
     await b.stop('SIGKILL');
     const killedAt = Date.now();
     await traffic.settled(45_000);
@@ -118,8 +118,9 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
     await traffic.connect();
 
     traffic.start(40, 25);
-    await sleep(400);
+    await traffic.underway(30);
     await redis.kill();
+    // A sleep, not a poll: Redis stays down for a while under traffic.
     await sleep(1_000);
     await redis.start();
     await traffic.settled(45_000);
@@ -145,7 +146,7 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
     cleanups.push(async () => admin.disconnect());
 
     traffic.start(40, 25);
-    await sleep(300);
+    await traffic.underway(30);
     // Every node's subscription is cut at once; commands still work.
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await traffic.settled(45_000);

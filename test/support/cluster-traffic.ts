@@ -61,6 +61,11 @@ export class ClusterTraffic {
     );
   }
 
+  /** Resolves once `count` sends are acknowledged: traffic is flowing, a fault now lands mid-stream. */
+  async underway(count: number, timeoutMs = 10_000): Promise<void> {
+    await until(() => this.acknowledged().length >= count, `${count} sends acknowledged`, timeoutMs);
+  }
+
   acknowledged(): Send[] {
     return this.sends.filter((s) => s.status !== undefined);
   }
