@@ -89,6 +89,10 @@ describe('chat page in Chromium', { timeout: BROWSER_TEST_MS }, () => {
       const bob = await open(`${gw.httpUrl}/`);
       await alice.chat.signIn('alice');
       await bob.chat.signIn('bob');
+      const firstConnect = [await alice.chat.firstConnectMs(), await bob.chat.firstConnectMs()];
+      console.log(`[chat page] first connect ${firstConnect.map((ms) => ms.toFixed(1)).join(' ms, ')} ms`);
+      // A loopback handshake: anything near a second means the page waits on something it should not.
+      for (const ms of firstConnect) expect(ms).toBeLessThan(1_000);
 
       await alice.chat.send('bob', 'hi bob');
       await bob.chat.waitForMessages([{ body: 'hi bob', mine: false, state: 'received' }]);

@@ -19,6 +19,11 @@ export class ChatPage {
     await this.waitForConnection('connected');
   }
 
+  /** Milliseconds from the Connect click to the socket's open, from the page's performance marks. */
+  firstConnectMs(): Promise<number> {
+    return this.page().evaluate(() => performance.measure('im-first-connect', 'im-connect', 'im-connected').duration);
+  }
+
   async send(to: string, body: string): Promise<void> {
     const page = this.page();
     await page.getByLabel('To', { exact: true }).fill(to);
