@@ -213,7 +213,7 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
           }
           this.router
             .sendTracked(connection.user, frame.id, frame.to, frame.body, connection)
-            .catch((error: unknown) => {
+            ?.catch((error: unknown) => {
               this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
               connection.sendFrame(
                 encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, STORE_UNAVAILABLE_TEXT, frame.id)),

@@ -159,6 +159,11 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.schedule();
   }
 
+  /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */
+  get decidesNewAtOnce(): boolean {
+    return this.sentFilter !== undefined;
+  }
+
   /** False only when (sender, client id) certainly has no sent record: `findSent` would answer nothing. */
   mayHaveSent(sender: string, clientId: string): boolean {
     return this.sentFilter === undefined || this.sentFilter.mayHave(sender, clientId);

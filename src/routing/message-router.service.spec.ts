@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalNodeBus } from '../cluster/node-bus.js';
 import { LocalPresence } from '../cluster/presence.js';
 import type { AppConfig, SessionPolicy } from '../config/app-config.js';
@@ -183,6 +183,27 @@ describe('MessageRouter', () => {
       expect(sent).toHaveLength(2);
       expect(sent[0]).toEqual(sent[1]);
       expect(sent[0]!.status).toBe('queued');
+    });
+
+    it('keeps a sender’s order when a send must ask the store and the ones after it need not', async () => {
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      // The store's filter cannot rule out c1 (a false positive): its send waits for a read.
+      vi.spyOn(t.offline, 'mayHaveSent').mockImplementation((_sender, clientId) => clientId === 'c1');
+      const sends = ['c1', 'c2', 'c3'].map((id) => t.router.sendTracked('alice', id, 'bob', id, alice.connection));
+      expect(sends[0]).toBeInstanceOf(Promise);
+      await Promise.all(sends);
+      await settle();
+      expect(bob.socket.events('message').map((m) => m.body)).toEqual(['c1', 'c2', 'c3']);
+    });
+
+    it('routes a new client id in the same turn when the store can rule out a record', async () => {
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      expect(t.router.sendTracked('alice', 'fresh', 'bob', 'now', alice.connection)).toBeUndefined();
+      expect(bob.socket.events('message').map((m) => m.body)).toEqual(['now']);
     });
 
     it('lets a resend made before the inbox write commits share its answer, with no second copy', async () => {

@@ -81,6 +81,11 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   private readonly idleWaiters: Array<() => void> = [];
   private readonly recentlyDelivered = new RecentIds(RECENTLY_DELIVERED_MS);
   private catchUpTimer: NodeJS.Timeout | undefined;
+  /**
+   * Per sender, the last send still waiting for the store to say whether it is new: the sender's
+   * later sends wait behind it instead of overtaking it.
+   */
+  private readonly admitting = new Map<string, Promise<void>>();
   private readonly lanes = new RecipientLanes((error) => this.logger.warn(`Routing outcome failed: ${String(error)}`));
 
   constructor(
@@ -164,19 +169,61 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   /**
    * A send with a client id (JSON protocol, admin API): idempotent per (from, client id). A
    * resend of a message still in flight waits for the same answer; one already answered gets that
-   * answer again. `listener` hears `queued` or `delivered`.
+   * answer again. `listener` hears `queued` or `delivered`. A new client id (nearly every send) is
+   * routed in this turn, with no promise; one the store must be asked about answers a promise,
+   * which rejects when the store cannot be read or written.
    */
-  async sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> {
+  sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> | void {
     const id = messageIdFor(from, clientId);
     const poke = this.shared ? () => void this.poke(to, id) : undefined;
-    const admitted = this.idempotency.admit(from, clientId, id, listener, poke);
-    // Awaited only when the store had to be read: a new client id routes in this turn.
-    if (admitted === false || (admitted !== true && !(await admitted))) return;
+    const behind = this.admitting.get(from);
+    const admitted =
+      behind === undefined
+        ? this.idempotency.admit(from, clientId, id, listener, poke)
+        : behind.then(() => this.idempotency.admit(from, clientId, id, listener, poke));
+    if (admitted === false) return;
+    if (admitted === true) {
+      try {
+        return this.accept(id, from, clientId, to, body, listener);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    let routed: Promise<void> | void;
+    const started = admitted.then((ok) => {
+      if (ok) routed = this.accept(id, from, clientId, to, body, listener);
+    });
+    // With every send read from the store, reads resolve in call order and so do the sends.
+    if (!this.offline.decidesNewAtOnce) return started.then(() => routed);
+    // Otherwise the sender's next sends, which may be decided at once, wait until this one is
+    // routed or refused, so that they cannot overtake it.
+    const turn = started.catch(() => undefined);
+    this.admitting.set(from, turn);
+    return started.then(
+      () => {
+        if (this.admitting.get(from) === turn) this.admitting.delete(from);
+        return routed;
+      },
+      (error: unknown) => {
+        if (this.admitting.get(from) === turn) this.admitting.delete(from);
+        throw error;
+      },
+    );
+  }
+
+  /** A send admitted as new: numbered and routed now. */
+  private accept(
+    id: string,
+    from: string,
+    clientId: string,
+    to: string,
+    body: string,
+    listener: SendListener,
+  ): Promise<void> | void {
     const now = Date.now();
-    const seq = this.sequence.next(now);
-    const message = { id, seq, from, to, body, ts: now, clientId };
-    if (this.shared) await this.routeShared(message, listener);
-    else this.route(message, listener);
+    const message = { id, seq: this.sequence.next(now), from, to, body, ts: now, clientId };
+    if (this.shared) return this.routeShared(message, listener);
+    this.route(message, listener);
   }
 
   /**
