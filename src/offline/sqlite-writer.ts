@@ -17,26 +17,13 @@ const SENT_FIELDS = 4;
  * those several times faster than an object per message, and it runs once per message.
  */
 function flatten({ append, remove, sent, quota }: InboxWrite) {
-  const appendValues: Array<string | number | null> = new Array(append.length * APPEND_FIELDS);
-  let i = 0;
+  // Built by push, never `new Array(n)`: a holey array is cloned key by key, a packed one as a list.
+  const appendValues: Array<string | number | null> = [];
   for (const m of append) {
-    appendValues[i++] = m.seq;
-    appendValues[i++] = m.id;
-    appendValues[i++] = m.to;
-    appendValues[i++] = m.from;
-    appendValues[i++] = m.clientId ?? null;
-    appendValues[i++] = m.body;
-    appendValues[i++] = m.ts;
-    appendValues[i++] = m.expiresAt;
+    appendValues.push(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
   }
-  const sentValues: Array<string | number> = new Array(sent.length * SENT_FIELDS);
-  i = 0;
-  for (const r of sent) {
-    sentValues[i++] = r.sender;
-    sentValues[i++] = r.clientId;
-    sentValues[i++] = r.status === 'delivered' ? 1 : 0;
-    sentValues[i++] = r.expiresAt;
-  }
+  const sentValues: Array<string | number> = [];
+  for (const r of sent) sentValues.push(r.sender, r.clientId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
   return { append: appendValues, remove: remove.map((m) => m.seq), sent: sentValues, quota };
 }
 
