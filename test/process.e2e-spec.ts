@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildGateway } from './support/child-gateway.js';
+import { ChildGateway, canRunAs } from './support/child-gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/gateway.js';
 import { JsonClient } from './support/json-client.js';
@@ -79,6 +80,23 @@ describe('the gateway process', () => {
       `im-gateway failed to start: Cannot open SQLITE_PATH="${dir.path}" (${dir.path}): it is a directory, not a file`,
     );
   });
+
+  // Root can write anywhere: the refusal needs the gateway to run as another user, which only
+  // root can arrange, and only where that user can read the checkout.
+  const nobody = { uid: 65_534, gid: 65_534 };
+  it.skipIf(!canRunAs(nobody))(
+    'refuses to boot when SQLITE_PATH is not writable for its user, saying who must own what (as uid 65534)',
+    async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const path = join(dir.path, 'inbox.db');
+      const g = ChildGateway.spawn({ SQLITE_PATH: path }, 0, nobody);
+      expect((await g.exited).code).toBe(1);
+      expect(g.output.trim().split('\n').at(-1)).toBe(
+        `im-gateway failed to start: Cannot open SQLITE_PATH="${path}" (${path}): permission denied; the process (uid 65534) must be able to write the file and its directory (the image runs as uid 1000: chown the volume or bind mount to 1000)`,
+      );
+    },
+  );
 
   it('on SIGTERM closes every connection with 1001 and exits 0 within 10 s', async () => {
     const g = await start({ OFFLINE_STORE: 'memory', SHUTDOWN_DRAIN_MS: '0' });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from './ws-client.js';
@@ -6,6 +6,16 @@ import { withTimeout } from './ws-client.js';
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** A free loopback port, chosen by the kernel. */
+/**
+ * True when this process is root and `as` (another uid and gid) can read the build and its
+ * dependencies: a checkout under a private folder (mode 0700) cannot be run as anyone else.
+ */
+export function canRunAs(as: { uid: number; gid: number }): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = `require('node:fs').accessSync(${JSON.stringify(MAIN)}, require('node:fs').constants.R_OK)`;
+  return spawnSync(process.execPath, ['-e', probe], { ...as, stdio: 'ignore' }).status === 0;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -37,10 +47,12 @@ export class ChildGateway {
   }
 
   /** Spawns without waiting for readiness (for boot failures). */
-  static spawn(env: Record<string, string>, port = 0): ChildGateway {
+  /** `as`: another user and group to run as (the test process must be root). */
+  static spawn(env: Record<string, string>, port = 0, as?: { uid: number; gid: number }): ChildGateway {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...as,
     });
     return new ChildGateway(child, port);
   }
