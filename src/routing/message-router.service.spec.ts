@@ -198,6 +198,22 @@ describe('MessageRouter', () => {
       expect(bob.socket.events('message').map((m) => m.body)).toEqual(['c1', 'c2', 'c3']);
     });
 
+    it('keeps the order when a send waiting behind another must ask the store too', async () => {
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      vi.spyOn(t.offline, 'mayHaveSent').mockImplementation(
+        (_sender, clientId) => clientId === 'c1' || clientId === 'c3',
+      );
+      const ids = ['c1', 'c2', 'c3', 'c4', 'c5'];
+      const sends = ids.map((id) => t.router.sendTracked('alice', id, 'bob', id, alice.connection));
+      // Carol's sends never wait behind Alice's.
+      expect(t.router.sendTracked('carol', 'k1', 'bob', 'k1', alice.connection)).toBeUndefined();
+      await Promise.all(sends);
+      await settle();
+      expect(bob.socket.events('message').map((m) => m.body)).toEqual(['k1', ...ids]);
+    });
+
     it('routes a new client id in the same turn when the store can rule out a record', async () => {
       const alice = t.connect('alice', 'json');
       const bob = t.connect('bob', 'json');

@@ -17,6 +17,16 @@ import { RecentIds } from './recent-ids.js';
 import { RecipientLanes } from './recipient-lanes.js';
 import { RemoteOutcome } from './remote-outcome.js';
 
+/** A send that waits behind an earlier one of its sender, with the caller's promise. */
+interface WaitingSend {
+  readonly clientId: string;
+  readonly to: string;
+  readonly body: string;
+  readonly listener: SendListener;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /** Close reason when the inbox cannot be read for a connection's drain (code 1013). */
 export const INBOX_UNAVAILABLE_REASON = 'inbox unavailable';
 
@@ -82,10 +92,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   private readonly recentlyDelivered = new RecentIds(RECENTLY_DELIVERED_MS);
   private catchUpTimer: NodeJS.Timeout | undefined;
   /**
-   * Per sender, the last send still waiting for the store to say whether it is new: the sender's
-   * later sends wait behind it instead of overtaking it.
+   * Per sender with a send waiting for the store to say whether it is new, the sends that came
+   * after it, in order: they wait instead of overtaking it.
    */
-  private readonly admitting = new Map<string, Promise<void>>();
+  private readonly waitingSenders = new Map<string, WaitingSend[]>();
   private readonly lanes = new RecipientLanes((error) => this.logger.warn(`Routing outcome failed: ${String(error)}`));
 
   constructor(
@@ -174,13 +184,24 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * which rejects when the store cannot be read or written.
    */
   sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> | void {
+    const waiting = this.waitingSenders.get(from);
+    // An earlier send of this sender waits for the store: this one must not overtake it.
+    if (waiting !== undefined) {
+      return new Promise((resolve, reject) => waiting.push({ clientId, to, body, listener, resolve, reject }));
+    }
+    return this.admitNow(from, clientId, to, body, listener);
+  }
+
+  private admitNow(
+    from: string,
+    clientId: string,
+    to: string,
+    body: string,
+    listener: SendListener,
+  ): Promise<void> | void {
     const id = messageIdFor(from, clientId);
     const poke = this.shared ? () => void this.poke(to, id) : undefined;
-    const behind = this.admitting.get(from);
-    const admitted =
-      behind === undefined
-        ? this.idempotency.admit(from, clientId, id, listener, poke)
-        : behind.then(() => this.idempotency.admit(from, clientId, id, listener, poke));
+    const admitted = this.idempotency.admit(from, clientId, id, listener, poke);
     if (admitted === false) return;
     if (admitted === true) {
       try {
@@ -189,26 +210,32 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
         return Promise.reject(error);
       }
     }
-    let routed: Promise<void> | void;
-    const started = admitted.then((ok) => {
-      if (ok) routed = this.accept(id, from, clientId, to, body, listener);
-    });
+    const routed = admitted.then((ok) => (ok ? this.accept(id, from, clientId, to, body, listener) : undefined));
     // With every send read from the store, reads resolve in call order and so do the sends.
-    if (!this.offline.decidesNewAtOnce) return started.then(() => routed);
-    // Otherwise the sender's next sends, which may be decided at once, wait until this one is
-    // routed or refused, so that they cannot overtake it.
-    const turn = started.catch(() => undefined);
-    this.admitting.set(from, turn);
-    return started.then(
-      () => {
-        if (this.admitting.get(from) === turn) this.admitting.delete(from);
-        return routed;
-      },
-      (error: unknown) => {
-        if (this.admitting.get(from) === turn) this.admitting.delete(from);
-        throw error;
-      },
-    );
+    if (!this.offline.decidesNewAtOnce) return routed;
+    // Otherwise the sender's next sends, which may be decided at once, wait behind this one.
+    this.waitingSenders.set(from, []);
+    const release = (): void => this.releaseSender(from);
+    routed.then(release, release);
+    return routed;
+  }
+
+  /** The send a sender's others waited behind is routed or refused: they go, in order. */
+  private releaseSender(from: string): void {
+    const queue = this.waitingSenders.get(from) ?? [];
+    this.waitingSenders.delete(from);
+    for (let i = 0; i < queue.length; i++) {
+      const { clientId, to, body, listener, resolve, reject } = queue[i]!;
+      const result = this.admitNow(from, clientId, to, body, listener);
+      if (result === undefined) resolve();
+      else result.then(resolve, reject);
+      const again = this.waitingSenders.get(from);
+      if (again !== undefined) {
+        // That one waits for the store in turn: the rest wait behind it.
+        again.push(...queue.slice(i + 1));
+        return;
+      }
+    }
   }
 
   /** A send admitted as new: numbered and routed now. */
