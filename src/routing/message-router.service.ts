@@ -17,12 +17,18 @@ import { RecentIds } from './recent-ids.js';
 import { RecipientLanes } from './recipient-lanes.js';
 import { RemoteOutcome } from './remote-outcome.js';
 
-/** A send that waits behind an earlier one of its sender, with the caller's promise. */
-interface WaitingSend {
+/** A send with a client id, as `sendTracked` takes it. */
+interface TrackedSend {
+  readonly from: string;
   readonly clientId: string;
   readonly to: string;
   readonly body: string;
   readonly listener: SendListener;
+}
+
+/** A send that waits behind an earlier one of its sender, with the caller's promise. */
+interface WaitingSend {
+  readonly send: TrackedSend;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -184,33 +190,27 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * which rejects when the store cannot be read or written.
    */
   sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> | void {
+    const send = { from, clientId, to, body, listener };
     const waiting = this.waitingSenders.get(from);
     // An earlier send of this sender waits for the store: this one must not overtake it.
-    if (waiting !== undefined) {
-      return new Promise((resolve, reject) => waiting.push({ clientId, to, body, listener, resolve, reject }));
-    }
-    return this.admitNow(from, clientId, to, body, listener);
+    if (waiting !== undefined) return new Promise((resolve, reject) => waiting.push({ send, resolve, reject }));
+    return this.admitNow(send);
   }
 
-  private admitNow(
-    from: string,
-    clientId: string,
-    to: string,
-    body: string,
-    listener: SendListener,
-  ): Promise<void> | void {
+  private admitNow(send: TrackedSend): Promise<void> | void {
+    const { from, clientId, to, listener } = send;
     const id = messageIdFor(from, clientId);
     const poke = this.shared ? () => void this.poke(to, id) : undefined;
     const admitted = this.idempotency.admit(from, clientId, id, listener, poke);
     if (admitted === false) return;
     if (admitted === true) {
       try {
-        return this.accept(id, from, clientId, to, body, listener);
+        return this.accept(id, send);
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    const routed = admitted.then((ok) => (ok ? this.accept(id, from, clientId, to, body, listener) : undefined));
+    const routed = admitted.then((ok) => (ok ? this.accept(id, send) : undefined));
     // With every send read from the store, reads resolve in call order and so do the sends.
     if (!this.offline.decidesNewAtOnce) return routed;
     // Otherwise the sender's next sends, which may be decided at once, wait behind this one.
@@ -225,8 +225,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     const queue = this.waitingSenders.get(from) ?? [];
     this.waitingSenders.delete(from);
     for (let i = 0; i < queue.length; i++) {
-      const { clientId, to, body, listener, resolve, reject } = queue[i]!;
-      const result = this.admitNow(from, clientId, to, body, listener);
+      const { send, resolve, reject } = queue[i]!;
+      const result = this.admitNow(send);
       if (result === undefined) resolve();
       else result.then(resolve, reject);
       const again = this.waitingSenders.get(from);
@@ -239,14 +239,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   }
 
   /** A send admitted as new: numbered and routed now. */
-  private accept(
-    id: string,
-    from: string,
-    clientId: string,
-    to: string,
-    body: string,
-    listener: SendListener,
-  ): Promise<void> | void {
+  private accept(id: string, { from, clientId, to, body, listener }: TrackedSend): Promise<void> | void {
     const now = Date.now();
     const message = { id, seq: this.sequence.next(now), from, to, body, ts: now, clientId };
     if (this.shared) return this.routeShared(message, listener);
