@@ -4,11 +4,7 @@ import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, WriteResult } from './offline-message.store.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
 
-/**
- * The writer thread, as a self-contained CommonJS script (so it runs the same from `dist/` and
- * from the TypeScript sources under test). It owns the only write connection: a commit, with its
- * fsync, blocks this thread, never the event loop that serves the sockets.
- */
+/** Values per appended message and per sent record in a flattened write (`flatten`). */
 const APPEND_FIELDS = 8;
 const SENT_FIELDS = 4;
 
@@ -27,6 +23,11 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
   return { append: appendValues, remove: remove.map((m) => m.seq), sent: sentValues, quota };
 }
 
+/**
+ * The writer thread, as a self-contained CommonJS script (so it runs the same from `dist/` and
+ * from the TypeScript sources under test). It owns the only write connection: a commit, with its
+ * fsync, blocks this thread, never the event loop that serves the sockets.
+ */
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driverPath);
