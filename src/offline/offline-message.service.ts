@@ -122,8 +122,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.append(message);
     if (message.clientId !== undefined) {
       const { from: sender, clientId } = message;
-      this.sentFilter?.add(sender, clientId, Date.now());
-      this.pending.sent.push({ sender, clientId, status: 'queued', expiresAt: message.ts + this.ttlMs });
+      this.writeSent({ sender, clientId, status: 'queued', expiresAt: message.ts + this.ttlMs });
     }
     return this.schedule().then(() => {
       if (batch.refused.has(message.id)) throw new InboxFullError(this.quota);
@@ -153,10 +152,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
-    const now = Date.now();
-    this.sentFilter?.add(sender, clientId, now);
-    this.pending.sent.push({ sender, clientId, status, expiresAt: now + this.ttlMs });
+    this.writeSent({ sender, clientId, status, expiresAt: Date.now() + this.ttlMs });
     return this.schedule();
+  }
+
+  /** Every sent record goes through here: into the bitmap before it can be written, then the batch. */
+  private writeSent(record: SentRecord): void {
+    this.sentFilter?.add(record.sender, record.clientId, Date.now());
+    this.pending.sent.push(record);
   }
 
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */
