@@ -4,6 +4,12 @@ import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.j
 /** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
 const sentKey = (sender: string, clientId: string): string => `${sender}\n${clientId}`;
 
+/** The sender and client id a `sentKey` was made of (a client id may itself hold newlines). */
+function splitSentKey(key: string): [sender: string, clientId: string] {
+  const separator = key.indexOf('\n');
+  return [key.slice(0, separator), key.slice(separator + 1)];
+}
+
 interface Usage {
   messages: number;
   bytes: number;
@@ -69,8 +75,7 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   async listSent(now: number, visit: (sender: string, clientId: string) => void): Promise<boolean> {
     for (const [key, packed] of this.sent) {
       if (Math.floor(packed / 2) <= now) continue;
-      const separator = key.indexOf('\n');
-      visit(key.slice(0, separator), key.slice(separator + 1));
+      visit(...splitSentKey(key));
     }
     return true;
   }
