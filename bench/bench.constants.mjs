@@ -35,6 +35,9 @@ export const PLAIN_TEXT_SEPARATOR = '|';
 /** Size of every message body, as in the brief: a typical short chat line. */
 export const MESSAGE_BYTES = 64;
 
+/** The gateway's default inbox lifetime (OFFLINE_TTL_SECONDS), so the durable reference's rows carry the same expiry values. */
+export const INBOX_TTL_MS = 2 * 24 * 60 * 60 * 1000;
+
 // --- Processes and CPUs ---------------------------------------------------------------------
 
 /** The server gets a core of its own, so what is measured is the server, not the scheduler. */

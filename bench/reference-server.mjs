@@ -13,10 +13,7 @@
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { DEFAULT_WS_PATH, MAX_PAYLOAD_BYTES, PLAIN_TEXT_SEPARATOR } from './bench.constants.mjs';
-
-/** The gateway's inbox lifetime, so stored rows carry the same expiry column values. */
-const INBOX_TTL_MS = 2 * 24 * 60 * 60 * 1000;
+import { DEFAULT_WS_PATH, INBOX_TTL_MS, MAX_PAYLOAD_BYTES, PLAIN_TEXT_SEPARATOR } from './bench.constants.mjs';
 
 /**
  * Starts the relay and resolves once it listens.
