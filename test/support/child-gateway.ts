@@ -6,11 +6,17 @@ import { withTimeout } from './ws-client.js';
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** A free loopback port, chosen by the kernel. */
+/** Another user and group to run a gateway as. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /**
  * True when this process is root and `as` (another uid and gid) can read the build and its
  * dependencies: a checkout under a private folder (mode 0700) cannot be run as anyone else.
  */
-export function canRunAs(as: { uid: number; gid: number }): boolean {
+export function canRunAs(as: RunAs): boolean {
   if (process.getuid?.() !== 0) return false;
   const probe = `require('node:fs').accessSync(${JSON.stringify(MAIN)}, require('node:fs').constants.R_OK)`;
   return spawnSync(process.execPath, ['-e', probe], { ...as, stdio: 'ignore' }).status === 0;
@@ -48,7 +54,7 @@ export class ChildGateway {
 
   /** Spawns without waiting for readiness (for boot failures). */
   /** `as`: another user and group to run as (the test process must be root). */
-  static spawn(env: Record<string, string>, port = 0, as?: { uid: number; gid: number }): ChildGateway {
+  static spawn(env: Record<string, string>, port = 0, as?: RunAs): ChildGateway {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
