@@ -152,13 +152,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
-    this.writeSent({ sender, clientId, status, expiresAt: Date.now() + this.ttlMs });
+    const now = Date.now();
+    this.writeSent({ sender, clientId, status, expiresAt: now + this.ttlMs }, now);
     return this.schedule();
   }
 
   /** Every sent record goes through here: into the bitmap before it can be written, then the batch. */
-  private writeSent(record: SentRecord): void {
-    this.sentFilter?.add(record.sender, record.clientId, Date.now());
+  private writeSent(record: SentRecord, now = Date.now()): void {
+    this.sentFilter?.add(record.sender, record.clientId, now);
     this.pending.sent.push(record);
   }
 
