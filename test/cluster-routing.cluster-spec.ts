@@ -158,26 +158,29 @@ describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
     expect(await bob.next()).toBe('from the operator');
   });
 
-  it('delivers a message its sender was told is queued but that never reached the online recipient, when the sender resends it', async () => {
-    // The state a node leaves when it dies between storing a message and sending it on.
+  it('delivers a message its sender was told is queued but that never reached the online recipient, when the sender resends it, ahead of what it sends next', async () => {
+    // The state a node leaves when it dies between storing a message and sending it on, behind a
+    // long inbox of such messages from others.
     const bob = (await json(b, 'bob-stranded')).ackAll();
     await registered('bob-stranded', 'node-b');
     const store = new RedisOfflineMessageDriver(TEST_REDIS_URL, prefix);
     await store.open();
     const now = Date.now();
+    const stored = (from: string, clientId: string, seq: number, body: string) => ({
+      id: messageIdFor(from, clientId),
+      seq,
+      from,
+      to: 'bob-stranded',
+      body,
+      ts: now,
+      clientId,
+      expiresAt: now + 60_000,
+    });
+    const others = Array.from({ length: 490 }, (_, i) =>
+      stored('carol-s', `o${i}`, (now - 1) * 1024 + i, 'x'.repeat(2000)),
+    );
     await store.write({
-      append: [
-        {
-          id: messageIdFor('alice-s', 'c1'),
-          seq: now * 1024,
-          from: 'alice-s',
-          to: 'bob-stranded',
-          body: 'stored, never sent on',
-          ts: now,
-          clientId: 'c1',
-          expiresAt: now + 60_000,
-        },
-      ],
+      append: [...others, stored('alice-s', 'c1', now * 1024, 'stored, never sent on')],
       remove: [],
       sent: [{ sender: 'alice-s', clientId: 'c1', status: 'queued', expiresAt: now + 60_000 }],
     });
@@ -185,9 +188,15 @@ describe.skipIf(!available)('cluster: three nodes on one Redis', () => {
     await expectSilence(bob.raw, 300);
     const alice = await json(a, 'alice-s');
     alice.send('c1', 'bob-stranded', 'stored, never sent on');
+    alice.send('c2', 'bob-stranded', 'sent next');
+    alice.send('c3', 'bob-stranded', 'and then');
     expect(await alice.next('sent')).toMatchObject({ id: 'c1', status: 'queued' });
-    expect(await bob.next('message')).toMatchObject({ from: 'alice-s', body: 'stored, never sent on' });
-    expect(await alice.next('receipt')).toMatchObject({ messageId: messageIdFor('alice-s', 'c1') });
+    const fromAlice = async () => (await bob.all('message', 1)).filter((m) => m.from === 'alice-s').map((m) => m.body);
+    await eventually('alice’s three messages at bob', async () => expect(await fromAlice()).toHaveLength(3));
+    expect(await fromAlice()).toEqual(['stored, never sent on', 'sent next', 'and then']);
+    await eventually('a receipt for the stored one', async () =>
+      expect(alice.of('receipt').map((r) => r.messageId)).toContain(messageIdFor('alice-s', 'c1')),
+    );
   });
 
   it('warns at boot, in one line, that this Redis (no AOF) would lose acknowledged messages on a restart', () => {

@@ -15,7 +15,10 @@ export type BusEnvelope =
   | { readonly t: 'rcpt'; readonly u: string; readonly id: string }
   /** Close the node's connections of `u`: with 4001 (`replace`, a newer one opened elsewhere) or 4003 (`kick`). */
   | { readonly t: 'replace' | 'kick'; readonly u: string }
-  /** Look in the inbox of `u` for message `id`, which its connections here may have missed. */
+  /**
+   * Look in the inbox of `u` for message `id`, which its connections here may have missed. Sent by
+   * nodes of earlier versions; a node now sends such a message on itself, in its recipient's lane.
+   */
   | { readonly t: 'poke'; readonly u: string; readonly id: string };
 
 export type BusHandler = (envelope: BusEnvelope) => void;

@@ -83,6 +83,22 @@ describe('IdempotencyWindow', () => {
     expect(alice.heard).toEqual(['c1 m1 queued']);
   });
 
+  it('runs onQueuedRecord for a resend of a queued message before the answer settles, and only for queued', async () => {
+    const { window, stored } = setup();
+    stored.set('alice/c1', 'queued');
+    stored.set('alice/c2', 'delivered');
+    const order: string[] = [];
+    const admitted = (
+      window.admit('alice', 'c1', 'm1', listener(), () => order.push('send on')) as Promise<boolean>
+    ).then((isNew) => order.push(`admitted ${isNew}`));
+    await admitted;
+    expect(order).toEqual(['send on', 'admitted false']);
+    const delivered = listener();
+    expect(await window.admit('alice', 'c2', 'm2', delivered, () => order.push('send on'))).toBe(false);
+    expect(delivered.heard).toEqual(['c2 m2 delivered']);
+    expect(order).toHaveLength(2);
+  });
+
   it('lets a resend of a message on its way into the inbox wait for the same answer', async () => {
     const { window } = setup();
     const first = listener();

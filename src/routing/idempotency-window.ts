@@ -37,7 +37,8 @@ export class IdempotencyWindow {
    * True when message `id` (sender `from`, client id `clientId`) is new and must be routed; false
    * when it is a copy, which `listener` has been (or will be) answered for. `onQueuedRecord`: the
    * store says the first copy was queued (the resend may come because its sender never heard
-   * more, say after its node died between storing it and sending it on). Answers at once, with
+   * more, say after its node died between storing it and sending it on); it is called before the
+   * answer settles, so what it starts comes ahead of the sender's later sends. Answers at once, with
    * no promise, when no record can exist: a new client id, nearly every send.
    */
   admit(

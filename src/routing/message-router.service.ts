@@ -200,8 +200,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   private admitNow(send: TrackedSend): Promise<void> | void {
     const { from, clientId, to, listener } = send;
     const id = messageIdFor(from, clientId);
-    const poke = this.shared ? () => void this.poke(to, id) : undefined;
-    const admitted = this.idempotency.admit(from, clientId, id, listener, poke);
+    const sendOn = this.shared ? () => void this.sendOnStored(to, id) : undefined;
+    const admitted = this.idempotency.admit(from, clientId, id, listener, sendOn);
     if (admitted === false) return;
     if (admitted === true) {
       try {
@@ -391,14 +391,22 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * the inbox first, then to each of them (and to the connections here); plain text goes to each
    * of them, best effort. Outcomes are applied in accept order per recipient (`lanes`).
    */
-  private async routeShared(message: ImMessage, notify: SendListener | undefined): Promise<void> {
-    const apply = this.lanes.reserve(message.to);
+  private routeShared(message: ImMessage, notify: SendListener | undefined): Promise<void> {
+    return this.inLane(message.to, message.id, () => this.outcomeShared(message, notify));
+  }
+
+  /**
+   * Takes the next place in `to`'s lane now, finds the outcome (the Redis round trips) and applies
+   * it once every message ahead in the lane has had its own.
+   */
+  private async inLane(to: string, id: string, outcome: () => Promise<(() => void) | undefined>): Promise<void> {
+    const apply = this.lanes.reserve(to);
     this.routing++;
     try {
-      apply(await this.outcomeShared(message, notify));
+      apply(await outcome());
     } catch (error) {
       apply();
-      this.logger.warn(`Routing message ${message.id} failed: ${String(error)}`);
+      this.logger.warn(`Routing message ${id} failed: ${String(error)}`);
     } finally {
       if (--this.routing === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
@@ -546,6 +554,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
         this.closeLocal(envelope.u, CloseCode.REPLACED, 'replaced');
         return;
       case 'poke':
+        // From a node of an earlier version, during a rolling deploy: this one sends on itself.
         for (const connection of this.pool.connectionsOf(envelope.u) ?? []) {
           void this.catchUp(connection, (m) => m.id === envelope.id);
         }
@@ -744,22 +753,17 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   }
 
   /**
-   * Asks every node holding `user` (this one too) to look for message `id` in the user's inbox: a
-   * resend found it stored as `queued`, and the node that stored it may have died before sending
-   * it on.
+   * A resend found its first copy stored as `queued`: the node that stored it may have died before
+   * sending it on. This node reads it from the recipient's inbox and sends it on itself, in the
+   * recipient's lane, so that it arrives ahead of whatever its sender sends next. Not found (it
+   * was delivered meanwhile, or lies beyond the first `DRAIN_BATCH_SIZE` of a long inbox): the
+   * periodic catch-up is the net.
    */
-  private async poke(user: string, id: string): Promise<void> {
-    let nodes: string[];
-    try {
-      nodes = await this.presence.nodesOf(user);
-    } catch {
-      return; // The periodic catch-up reads the inbox anyway.
-    }
-    for (const node of nodes) {
-      if (node !== this.nodeId) this.bus.send(node, { t: 'poke', u: user, id });
-      else
-        for (const connection of this.pool.connectionsOf(user) ?? []) void this.catchUp(connection, (m) => m.id === id);
-    }
+  private sendOnStored(to: string, id: string): Promise<void> {
+    return this.inLane(to, id, async () => {
+      const message = (await this.offline.peek(to, DRAIN_BATCH_SIZE)).find((m) => m.id === id);
+      return message === undefined ? undefined : this.recheck(message);
+    });
   }
 
   /**
