@@ -7,28 +7,26 @@ import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.j
 import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
-interface Row {
-  seq: number;
-  id: string;
-  recipient: string;
-  sender: string;
-  client_id: string | null;
-  body: string;
-  ts: number;
-  expires_at: number;
-}
+/**
+ * A peeked row as an array (the statement is `raw`): no object keyed by column name per row, which
+ * costs about a third of a drain's read. Its last value is the body's size in UTF-8 bytes.
+ */
+type Row = [
+  seq: number,
+  id: string,
+  recipient: string,
+  sender: string,
+  clientId: string | null,
+  body: string,
+  ts: number,
+  expiresAt: number,
+  bytes: number,
+];
 
 function toMessage(row: Row): StoredMessage {
-  const message = {
-    id: row.id,
-    seq: row.seq,
-    from: row.sender,
-    to: row.recipient,
-    body: row.body,
-    ts: row.ts,
-    expiresAt: row.expires_at,
-  };
-  return row.client_id === null ? message : { ...message, clientId: row.client_id };
+  const [seq, id, to, from, clientId, body, ts, expiresAt] = row;
+  if (clientId === null) return { id, seq, from, to, body, ts, expiresAt };
+  return { id, seq, from, to, body, ts, expiresAt, clientId };
 }
 
 /** Why SQLITE_PATH cannot be opened, naming the variable, the path, the reason and what to do. */
@@ -131,7 +129,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       limit,
     ) as IterableIterator<Row>) {
       out.push(toMessage(row));
-      bytes += Buffer.byteLength(row.body);
+      bytes += row[8];
       if (bytes >= maxBytes) break;
     }
     return out;
@@ -188,7 +186,12 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   private prepare(db: Database.Database) {
     return {
-      peek: db.prepare(`SELECT * FROM inbox WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`),
+      peek: db
+        .prepare(
+          `SELECT seq, id, recipient, sender, client_id, body, ts, expires_at, octet_length(body) FROM inbox
+           WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+        )
+        .raw(true),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
