@@ -58,9 +58,9 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       this.insert(message);
       this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
     }
-    const dropped = new Set(
-      append.filter((m) => m.clientId !== undefined && refused.includes(m.id)).map((m) => sentKey(m.from, m.clientId!)),
-    );
+    const dropped = new Set<string>();
+    for (const m of append)
+      if (m.clientId !== undefined && refused.includes(m.id)) dropped.add(sentKey(m.from, m.clientId));
     for (const record of sent) {
       const key = sentKey(record.sender, record.clientId);
       if (dropped.has(key)) continue;

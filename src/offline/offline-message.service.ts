@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
+import { PackedMessages } from './packed-messages.js';
 import { SentFilter } from './sent-filter.js';
 import {
   type DeliveredMessage,
@@ -26,7 +27,7 @@ export class InboxFullError extends Error {
 }
 
 interface PendingWrite {
-  append: StoredMessage[];
+  append: PackedMessages;
   remove: DeliveredMessage[];
   sent: SentRecord[];
   /** Ids of messages refused because the inbox was full. */
@@ -45,7 +46,7 @@ function pendingWrite(): PendingWrite {
   });
   // A plain-text sender has nobody to tell; the failure is logged where the batch is written.
   done.catch(() => undefined);
-  return { append: [], remove: [], sent: [], refused: new Set(), done, resolve, reject };
+  return { append: new PackedMessages(), remove: [], sent: [], refused: new Set(), done, resolve, reject };
 }
 
 /**
@@ -140,7 +141,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   private append(message: ImMessage): void {
     this.noteWaiting(message.to);
-    this.pending.append.push({ ...message, expiresAt: message.ts + this.ttlMs });
+    this.pending.append.push(message, message.ts + this.ttlMs);
   }
 
   /** Removes a delivered message; resolves once the removal is durable. */
@@ -226,7 +227,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     }
     // The store sees committed rows only: add what is being written or waits to be.
     const waiting = new Set(recipients);
-    for (const message of [...(this.committing?.append ?? []), ...this.pending.append]) waiting.add(message.to);
+    const writing = this.committing === undefined ? [this.pending] : [this.committing, this.pending];
+    for (const { append } of writing) for (let i = 0; i < append.length; i++) waiting.add(append.recipientAt(i));
     this.waitingFor = waiting;
   }
 
@@ -295,7 +297,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private refusedAtQuota(batch: PendingWrite, refused: readonly string[]): void {
     for (const id of refused) batch.refused.add(id);
     this.metrics.framesDropped.labels('inbox_full').inc(refused.length);
-    const untold = batch.append.filter((m) => m.clientId === undefined && batch.refused.has(m.id)).length;
+    let untold = 0;
+    for (const m of batch.append) if (m.clientId === undefined && batch.refused.has(m.id)) untold++;
     if (untold > 0) this.logger.warn(`Dropped ${untold} plain-text messages: recipient's inbox is full`);
   }
 

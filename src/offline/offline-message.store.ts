@@ -32,8 +32,11 @@ export interface DeliveredMessage {
 
 /** One atomic change: everything in it is durable together, or none of it is. */
 export interface InboxWrite {
-  /** Each checked against `quota` in order; a message already stored is never refused. */
-  readonly append: readonly StoredMessage[];
+  /**
+   * Each checked against `quota` in order; a message already stored is never refused. The service
+   * passes `PackedMessages`; any iterable of messages will do.
+   */
+  readonly append: Iterable<StoredMessage>;
   /**
    * Delivered messages. Each is named by its recipient too: a driver that keeps inboxes apart
    * (Redis, one hash tag per user) finds the message without an index over every inbox.

@@ -2,25 +2,23 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, WriteResult } from './offline-message.store.js';
+import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
 
-/** Values per appended message and per sent record in a flattened write (`flatten`). */
-const APPEND_FIELDS = 8;
+/** Values per sent record in a flattened write (`flatten`). */
 const SENT_FIELDS = 4;
 
 /**
  * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
- * those several times faster than an object per message, and it runs once per message.
+ * those several times faster than an object per message, and it runs once per message. The
+ * service's appends come packed already (`PackedMessages`).
  */
 function flatten({ append, remove, sent, quota }: InboxWrite) {
+  const { strings, numbers } = PackedMessages.of(append);
   // Built by push, never `new Array(n)`: a holey array is cloned key by key, a packed one as a list.
-  const appendValues: Array<string | number | null> = [];
-  for (const m of append) {
-    appendValues.push(m.seq, m.id, m.to, m.from, m.clientId ?? null, m.body, m.ts, m.expiresAt);
-  }
   const sentValues: Array<string | number> = [];
   for (const r of sent) sentValues.push(r.sender, r.clientId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
-  return { append: appendValues, remove: remove.map((m) => m.seq), sent: sentValues, quota };
+  return { strings, numbers, remove: remove.map((m) => m.seq), sent: sentValues, quota };
 }
 
 /**
@@ -60,20 +58,22 @@ function removed(usage, row) {
   u.bytes -= row.bytes;
 }
 
-// The batch comes flattened (see \`flatten\`): APPEND_FIELDS values per message, SENT_FIELDS per record.
-const write = db.transaction(({ append, remove, sent, quota }) => {
+// The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
+// per message, in the order of \`PackedMessages\`, and SENT_FIELDS values per record.
+const write = db.transaction(({ strings, numbers, remove, sent, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write.
   for (const seq of remove) {
-    const row = s.remove.get(seq);
-    if (row !== undefined) removed(usage, row);
+    const row = s.removing.get(seq);
+    if (row === undefined) continue;
+    s.remove.run(seq);
+    removed(usage, row);
   }
   const refused = [];
   // Sent records of refused messages, by sender and client id: a resend must be checked again.
   const dropped = new Set();
-  for (let i = 0; i < append.length; i += ${APPEND_FIELDS}) {
-    const seq = append[i], id = append[i + 1], to = append[i + 2], from = append[i + 3];
-    const clientId = append[i + 4], body = append[i + 5];
+  for (let i = 0, n = 0; i < strings.length; i += ${PACKED_STRINGS}, n += ${PACKED_NUMBERS}) {
+    const id = strings[i], to = strings[i + 1], from = strings[i + 2], clientId = strings[i + 3], body = strings[i + 4];
     const bytes = Buffer.byteLength(body);
     const u = usageOf(usage, to);
     const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
@@ -82,7 +82,7 @@ const write = db.transaction(({ append, remove, sent, quota }) => {
       if (clientId !== null) dropped.add(from + '\\n' + clientId);
       continue;
     }
-    const { changes } = s.insert.run(seq, id, to, from, clientId, body, append[i + 6], append[i + 7]);
+    const { changes } = s.insert.run(numbers[n], id, to, from, clientId, body, numbers[n + 1], numbers[n + 2]);
     if (changes === 1) {
       u.messages += 1;
       u.bytes += bytes;

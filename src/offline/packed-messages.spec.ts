@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredMessage } from './offline-message.store.js';
+import { PackedMessages } from './packed-messages.js';
+
+const plain: StoredMessage = {
+  id: 'm1',
+  seq: 1_733_000_000_000 * 1024,
+  from: 'alice',
+  to: 'bob',
+  body: 'hi',
+  ts: 1_733_000_000_000,
+  expiresAt: 1_733_172_800_000,
+};
+const tracked: StoredMessage = {
+  ...plain,
+  id: 'm2',
+  seq: plain.seq + 1,
+  to: 'carol',
+  body: 'héllo 👋',
+  clientId: 'c-9',
+};
+
+describe('PackedMessages', () => {
+  it('gives back every message as it went in, in order, with a client id only where there was one', () => {
+    const packed = new PackedMessages();
+    packed.push(plain, plain.expiresAt);
+    packed.push(tracked, tracked.expiresAt);
+    expect(packed.length).toBe(2);
+    expect([...packed]).toEqual([plain, tracked]);
+    expect('clientId' in packed.at(0)).toBe(false);
+    expect([packed.recipientAt(0), packed.recipientAt(1)]).toEqual(['bob', 'carol']);
+  });
+
+  it('packs any iterable of messages, and passes a packed one through as it is', () => {
+    const packed = PackedMessages.of([plain, tracked]);
+    expect([...packed]).toEqual([plain, tracked]);
+    expect(PackedMessages.of(packed)).toBe(packed);
+    expect(PackedMessages.of([]).length).toBe(0);
+  });
+});
