@@ -16,6 +16,19 @@ import {
 /** Users with waiting messages kept in memory (~100 bytes each); beyond it every connect asks the store. */
 const MAX_TRACKED_RECIPIENTS = 100_000;
 
+/**
+ * Writes nobody waits for (delivered records, removals of delivered messages) are committed at
+ * most this long after they are made, with whatever comes meanwhile, instead of in the next turn.
+ * A commit per turn under load holds ~150 delivered records and costs the writer ~6.8 µs of CPU
+ * each; one per 20 ms holds over 1,000 at under 3 µs. A crash loses at most these 20 ms of them:
+ * a resend of a message delivered in them is delivered again (the recipient's SDK drops the copy
+ * by its id), and a removed message is delivered again.
+ */
+export const BACKGROUND_COMMIT_MS = 20;
+
+/** Background writes pending beyond this many are committed at once: the wait stays bounded in memory too. */
+const BACKGROUND_COMMIT_MAX = 8_192;
+
 /** After a failed write, the store is tried this often until it takes writes again. */
 const WRITE_PROBE_INTERVAL_MS = 1_000;
 
@@ -32,6 +45,8 @@ interface PendingWrite {
   sent: SentRecord[];
   /** Ids of messages refused because the inbox was full. */
   refused: Set<string>;
+  /** Someone waits for it (a message to store, `flushed`): committed in the next turn, not in the background. */
+  urgent: boolean;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -46,7 +61,16 @@ function pendingWrite(): PendingWrite {
   });
   // A plain-text sender has nobody to tell; the failure is logged where the batch is written.
   done.catch(() => undefined);
-  return { append: new PackedMessages(), remove: [], sent: [], refused: new Set(), done, resolve, reject };
+  return {
+    append: new PackedMessages(),
+    remove: [],
+    sent: [],
+    refused: new Set(),
+    urgent: false,
+    done,
+    resolve,
+    reject,
+  };
 }
 
 /**
@@ -60,6 +84,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private readonly ttlMs: number;
   private pending = pendingWrite();
   private scheduled = false;
+  /** Set while only background writes are pending: their commit, at most BACKGROUND_COMMIT_MS away. */
+  private background: NodeJS.Timeout | undefined;
   /** The transaction being committed; at most one at a time. */
   private inFlight: Promise<void> | undefined;
   private committing: PendingWrite | undefined;
@@ -148,14 +174,17 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   remove(message: DeliveredMessage): Promise<void> {
     // Copied: the caller passes a whole ImMessage, and the batch keeps only what a removal needs.
     this.pending.remove.push({ to: message.to, seq: message.seq, id: message.id });
-    return this.schedule();
+    return this.scheduleBackground();
   }
 
-  /** Remembers what a JSON sender was told about `clientId`; resolves once durable. */
+  /**
+   * Remembers what a JSON sender was told about `clientId` (after the answer, which does not wait
+   * for it); resolves once durable, within BACKGROUND_COMMIT_MS.
+   */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
     const now = Date.now();
     this.writeSent({ sender, clientId, status, expiresAt: now + this.ttlMs }, now);
-    return this.schedule();
+    return this.scheduleBackground();
   }
 
   /** Every sent record goes through here: into the bitmap before it can be written, then the batch. */
@@ -180,7 +209,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Resolves once every write requested so far is committed. */
   flushed(): Promise<void> {
-    if (this.hasPending()) return this.pending.done.catch(() => undefined);
+    if (this.hasPending()) return this.schedule().catch(() => undefined);
     return this.inFlight ?? Promise.resolve();
   }
 
@@ -204,7 +233,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.store.peek(recipient, Date.now(), limit, afterSeq, maxBytes);
   }
 
-  count(recipient: string): Promise<number> {
+  /** Unexpired messages waiting for `recipient`, once every write requested so far is committed. */
+  async count(recipient: string): Promise<number> {
+    await this.flushed();
     return this.store.count(recipient, Date.now());
   }
 
@@ -250,7 +281,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return append.length + remove.length + sent.length > 0;
   }
 
+  /** The pending write is committed in the next turn, or right after the one in flight. */
   private schedule(): Promise<void> {
+    this.pending.urgent = true;
     if (!this.scheduled && this.inFlight === undefined) {
       this.scheduled = true;
       setImmediate(() => this.commit());
@@ -258,12 +291,29 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.pending.done;
   }
 
+  /** A write nobody waits for: committed with the next urgent one, or within BACKGROUND_COMMIT_MS. */
+  private scheduleBackground(): Promise<void> {
+    const { pending } = this;
+    if (pending.remove.length + pending.sent.length >= BACKGROUND_COMMIT_MAX) return this.schedule();
+    if (!pending.urgent && this.background === undefined && this.inFlight === undefined) {
+      this.background = setTimeout(this.commitBackground, BACKGROUND_COMMIT_MS);
+    }
+    return pending.done;
+  }
+
+  private readonly commitBackground = (): void => {
+    this.background = undefined;
+    this.commit();
+  };
+
   /**
    * Group commit: one transaction at a time, and everything requested while it commits (its
    * fsync included) forms the next one, so a slow disk means bigger batches, not a longer queue.
    */
   private commit(): void {
     this.scheduled = false;
+    clearTimeout(this.background);
+    this.background = undefined;
     if (this.inFlight !== undefined || !this.hasPending()) return;
     const batch = this.pending;
     this.pending = pendingWrite();
@@ -271,7 +321,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.inFlight = this.writeBatch(batch).finally(() => {
       this.inFlight = undefined;
       this.committing = undefined;
-      if (this.hasPending()) this.commit();
+      if (this.pending.urgent) this.commit();
+      else if (this.hasPending()) this.scheduleBackground();
     });
   }
 

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../config/app-config.js';
+import { GatewayMetrics } from '../metrics/gateway.metrics.js';
+import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
+import { BACKGROUND_COMMIT_MS, OfflineMessageService } from './offline-message.service.js';
+import type { InboxWrite, WriteResult } from './offline-message.store.js';
+
+/** The memory inbox, keeping what each write held and when it came. */
+class RecordingStore extends MemoryOfflineMessageDriver {
+  readonly writes: Array<{ at: number; append: number; remove: number; sent: number }> = [];
+  override write(batch: InboxWrite): Promise<WriteResult> {
+    this.writes.push({
+      at: performance.now(),
+      append: [...batch.append].length,
+      remove: batch.remove.length,
+      sent: batch.sent.length,
+    });
+    return super.write(batch);
+  }
+}
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+const message = (n: number) => ({
+  id: `m${n}`,
+  seq: n,
+  from: 'alice',
+  to: 'bob',
+  body: `body ${n}`,
+  ts: Date.now(),
+  clientId: `c${n}`,
+});
+
+describe('OfflineMessageService commits', () => {
+  const services: OfflineMessageService[] = [];
+  afterEach(async () => {
+    for (const service of services.splice(0)) await service.onApplicationShutdown();
+  });
+
+  async function setup() {
+    const store = new RecordingStore();
+    const config = {
+      offline: { ttlSeconds: 60 },
+      limits: { inboxMaxMessages: 1_000, inboxMaxBytes: 1 << 20 },
+    } as unknown as AppConfig;
+    const service = new OfflineMessageService(store, new GatewayMetrics(), config);
+    await service.onModuleInit();
+    services.push(service);
+    return { store, service };
+  }
+
+  it('commits delivered records and removals of a burst together, in the background, within BACKGROUND_COMMIT_MS', async () => {
+    const { store, service } = await setup();
+    const started = performance.now();
+    const durable = Array.from({ length: 100 }, (_, i) => service.recordSent('alice', `c${i}`, 'delivered'));
+    durable.push(service.remove({ to: 'bob', seq: 1, id: 'm1' }));
+    await turns(3);
+    expect(store.writes).toEqual([]);
+    await Promise.all(durable);
+    expect(store.writes).toHaveLength(1);
+    expect(store.writes[0]).toMatchObject({ append: 0, remove: 1, sent: 100 });
+    expect(store.writes[0]!.at - started).toBeGreaterThanOrEqual(BACKGROUND_COMMIT_MS - 2);
+    expect(await service.findSent('alice', 'c99')).toMatchObject({ status: 'delivered' });
+  });
+
+  it('commits a message to store in the next turn, and the background writes waiting go with it', async () => {
+    const { store, service } = await setup();
+    const delivered = service.recordSent('alice', 'c0', 'delivered');
+    const stored = service.enqueue(message(1));
+    await turns(3);
+    expect(store.writes).toEqual([expect.objectContaining({ append: 1, sent: 2 })]);
+    await Promise.all([stored, delivered]);
+    expect(await service.count('bob')).toBe(1);
+  });
+
+  it('commits background writes at once for flushed() and for a count', async () => {
+    const { store, service } = await setup();
+    void service.recordSent('alice', 'c0', 'delivered');
+    await service.flushed();
+    expect(store.writes).toHaveLength(1);
+    await service.enqueue(message(1));
+    void service.remove({ to: 'bob', seq: 1, id: 'm1' });
+    expect(await service.count('bob')).toBe(0);
+  });
+});
