@@ -13,7 +13,7 @@ class RecordingStore extends MemoryOfflineMessageDriver {
       at: performance.now(),
       append: [...batch.append].length,
       remove: batch.remove.length,
-      sent: batch.sent.length,
+      sent: [...batch.sent].length,
     });
     return super.write(batch);
   }

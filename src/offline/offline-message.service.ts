@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
-import { PackedMessages } from './packed-messages.js';
+import { PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { SentFilter } from './sent-filter.js';
 import {
   type DeliveredMessage,
@@ -42,7 +42,7 @@ export class InboxFullError extends Error {
 interface PendingWrite {
   append: PackedMessages;
   remove: DeliveredMessage[];
-  sent: SentRecord[];
+  sent: PackedSentRecords;
   /** Ids of messages refused because the inbox was full. */
   refused: Set<string>;
   /** Someone waits for it (a message to store, `flushed`): committed in the next turn, not in the background. */
@@ -64,7 +64,7 @@ function pendingWrite(): PendingWrite {
   return {
     append: new PackedMessages(),
     remove: [],
-    sent: [],
+    sent: new PackedSentRecords(),
     refused: new Set(),
     urgent: false,
     done,
@@ -148,8 +148,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     const batch = this.pending;
     this.append(message);
     if (message.clientId !== undefined) {
-      const { from: sender, clientId } = message;
-      this.writeSent({ sender, clientId, status: 'queued', expiresAt: message.ts + this.ttlMs });
+      this.writeSent(message.from, message.clientId, 'queued', message.ts + this.ttlMs);
     }
     return this.schedule().then(() => {
       if (batch.refused.has(message.id)) throw new InboxFullError(this.quota);
@@ -183,14 +182,20 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
     const now = Date.now();
-    this.writeSent({ sender, clientId, status, expiresAt: now + this.ttlMs }, now);
+    this.writeSent(sender, clientId, status, now + this.ttlMs, now);
     return this.scheduleBackground();
   }
 
   /** Every sent record goes through here: into the bitmap before it can be written, then the batch. */
-  private writeSent(record: SentRecord, now = Date.now()): void {
-    this.sentFilter?.add(record.sender, record.clientId, now);
-    this.pending.sent.push(record);
+  private writeSent(
+    sender: string,
+    clientId: string,
+    status: SentRecord['status'],
+    expiresAt: number,
+    now = Date.now(),
+  ): void {
+    this.sentFilter?.add(sender, clientId, now);
+    this.pending.sent.push(sender, clientId, status, expiresAt);
   }
 
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */

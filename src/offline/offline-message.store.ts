@@ -42,8 +42,11 @@ export interface InboxWrite {
    * (Redis, one hash tag per user) finds the message without an index over every inbox.
    */
   readonly remove: readonly DeliveredMessage[];
-  /** Inserted or, for an existing (sender, clientId), updated; dropped with its message if that was refused. */
-  readonly sent: readonly SentRecord[];
+  /**
+   * Inserted or, for an existing (sender, clientId), updated; dropped with its message if that was
+   * refused. The service passes `PackedSentRecords`; any iterable of records will do.
+   */
+  readonly sent: Iterable<SentRecord>;
   /** No bound when absent. */
   readonly quota?: InboxQuota;
 }

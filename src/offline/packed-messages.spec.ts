@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredMessage } from './offline-message.store.js';
-import { PackedMessages } from './packed-messages.js';
+import type { SentRecord, StoredMessage } from './offline-message.store.js';
+import { PackedMessages, PackedSentRecords } from './packed-messages.js';
 
 const plain: StoredMessage = {
   id: 'm1',
@@ -36,5 +36,18 @@ describe('PackedMessages', () => {
     expect([...packed]).toEqual([plain, tracked]);
     expect(PackedMessages.of(packed)).toBe(packed);
     expect(PackedMessages.of([]).length).toBe(0);
+  });
+});
+
+describe('PackedSentRecords', () => {
+  it('gives back every record as it went in, in order, either status', () => {
+    const records: SentRecord[] = [
+      { sender: 'alice', clientId: 'c1', status: 'queued', expiresAt: 1_733_172_800_000 },
+      { sender: 'bob', clientId: 'c\n2', status: 'delivered', expiresAt: 1_733_172_800_001 },
+    ];
+    const packed = PackedSentRecords.of(records);
+    expect(packed.length).toBe(2);
+    expect([...packed]).toEqual(records);
+    expect(PackedSentRecords.of(packed)).toBe(packed);
   });
 });

@@ -1,5 +1,5 @@
 import type { ImMessage } from '../messages/im-message.js';
-import type { StoredMessage } from './offline-message.store.js';
+import type { SentRecord, StoredMessage } from './offline-message.store.js';
 
 /** Per message in `PackedMessages.strings`: id, to, from, client id (or null), body. */
 export const PACKED_STRINGS = 5;
@@ -59,6 +59,42 @@ export class PackedMessages implements Iterable<StoredMessage> {
   }
 
   *[Symbol.iterator](): Iterator<StoredMessage> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+}
+
+/**
+ * Sent records on their way to the store, packed as `PackedMessages` are and for the same reason:
+ * one per JSON message delivered, waiting up to a background commit. Per record: sender and
+ * client id in `strings`, delivered (1) or queued (0) and expiresAt in `numbers`.
+ */
+export class PackedSentRecords implements Iterable<SentRecord> {
+  readonly strings: string[] = [];
+  readonly numbers: number[] = [];
+
+  static of(records: Iterable<SentRecord>): PackedSentRecords {
+    if (records instanceof PackedSentRecords) return records;
+    const packed = new PackedSentRecords();
+    for (const { sender, clientId, status, expiresAt } of records) packed.push(sender, clientId, status, expiresAt);
+    return packed;
+  }
+
+  get length(): number {
+    return this.strings.length / 2;
+  }
+
+  push(sender: string, clientId: string, status: SentRecord['status'], expiresAt: number): void {
+    this.strings.push(sender, clientId);
+    this.numbers.push(status === 'delivered' ? 1 : 0, expiresAt);
+  }
+
+  at(index: number): SentRecord {
+    const i = index * 2;
+    const status = this.numbers[i] === 1 ? 'delivered' : 'queued';
+    return { sender: this.strings[i]!, clientId: this.strings[i + 1]!, status, expiresAt: this.numbers[i + 1]! };
+  }
+
+  *[Symbol.iterator](): Iterator<SentRecord> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
 }

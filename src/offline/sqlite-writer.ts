@@ -2,23 +2,25 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, WriteResult } from './offline-message.store.js';
-import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages } from './packed-messages.js';
+import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
-
-/** Values per sent record in a flattened write (`flatten`). */
-const SENT_FIELDS = 4;
 
 /**
  * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
- * those several times faster than an object per message, and it runs once per message. The
- * service's appends come packed already (`PackedMessages`).
+ * those several times faster than an object per message or record, and it runs once per message.
+ * The service's appends and records come packed already.
  */
 function flatten({ append, remove, sent, quota }: InboxWrite) {
-  const { strings, numbers } = PackedMessages.of(append);
-  // Built by push, never `new Array(n)`: a holey array is cloned key by key, a packed one as a list.
-  const sentValues: Array<string | number> = [];
-  for (const r of sent) sentValues.push(r.sender, r.clientId, r.status === 'delivered' ? 1 : 0, r.expiresAt);
-  return { strings, numbers, remove: remove.map((m) => m.seq), sent: sentValues, quota };
+  const messages = PackedMessages.of(append);
+  const records = PackedSentRecords.of(sent);
+  return {
+    strings: messages.strings,
+    numbers: messages.numbers,
+    remove: remove.map((m) => m.seq),
+    sentStrings: records.strings,
+    sentNumbers: records.numbers,
+    quota,
+  };
 }
 
 /**
@@ -59,8 +61,8 @@ function removed(usage, row) {
 }
 
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
-// per message, in the order of \`PackedMessages\`, and SENT_FIELDS values per record.
-const write = db.transaction(({ strings, numbers, remove, sent, quota }) => {
+// per message, in the order of \`PackedMessages\`, and two of each per record (\`PackedSentRecords\`).
+const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbers, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write.
   for (const seq of remove) {
@@ -88,8 +90,9 @@ const write = db.transaction(({ strings, numbers, remove, sent, quota }) => {
       u.bytes += bytes;
     }
   }
-  for (let i = 0; i < sent.length; i += ${SENT_FIELDS}) {
-    if (!dropped.has(sent[i] + '\\n' + sent[i + 1])) s.upsertSent.run(sent[i], sent[i + 1], sent[i + 2], sent[i + 3]);
+  for (let i = 0; i < sentStrings.length; i += 2) {
+    const sender = sentStrings[i], clientId = sentStrings[i + 1];
+    if (!dropped.has(sender + '\\n' + clientId)) s.upsertSent.run(sender, clientId, sentNumbers[i], sentNumbers[i + 1]);
   }
   saveUsage(usage);
   return { refused };
