@@ -1,5 +1,6 @@
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
+import { SentRing } from './sent-ring.js';
 
 /** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
 const sentKey = (sender: string, clientId: string): string => `${sender}\n${clientId}`;
@@ -28,14 +29,15 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
   private readonly idOfSeq = new Map<number, string>();
   private readonly usage = new Map<string, Usage>();
   /**
-   * Packed sent records (`packSent`) by `sentKey`, in insertion order, which is expiry order:
-   * every record lives for the same TTL. Never more than `maxSentRecords`: past it, the records
-   * that expire first make room, at once rather than at the next purge.
+   * Packed sent records (`packSent`) by `sentKey`, in the order they were written, which is
+   * expiry order: every record lives for the same TTL. Never more than `maxSentRecords`: past it,
+   * the records that expire first make room, at once rather than at the next purge.
    */
-  private readonly sent = new Map<string, number>();
+  private readonly sent: SentRing;
 
-  constructor(private readonly maxSentRecords = MAX_SENT_RECORDS) {
+  constructor(maxSentRecords = MAX_SENT_RECORDS) {
     super();
+    this.sent = new SentRing(maxSentRecords);
   }
 
   async open(): Promise<void> {}
@@ -63,17 +65,13 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       if (m.clientId !== undefined && refused.includes(m.id)) dropped.add(sentKey(m.from, m.clientId));
     for (const record of sent) {
       const key = sentKey(record.sender, record.clientId);
-      if (dropped.has(key)) continue;
-      // Re-inserted, so the Map stays in expiry order.
-      this.sent.delete(key);
-      this.sent.set(key, packSent(record));
+      if (!dropped.has(key)) this.sent.set(key, packSent(record));
     }
-    this.boundSent(this.maxSentRecords);
     return { refused };
   }
 
   async listSent(now: number, visit: (sender: string, clientId: string) => void): Promise<boolean> {
-    for (const [key, packed] of this.sent) {
+    for (const [key, packed] of this.sent.entries()) {
       if (Math.floor(packed / 2) <= now) continue;
       visit(...splitSentKey(key));
     }
@@ -145,17 +143,9 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
         });
       }
     }
-    for (const [key, packed] of this.sent) if (Math.floor(packed / 2) <= now) this.sent.delete(key);
-    this.boundSent(maxSentRecords);
+    this.sent.dropOldestWhile((packed) => Math.floor(packed / 2) <= now);
+    this.sent.bound(maxSentRecords);
     return purged;
-  }
-
-  /** Drops the records that expire first until at most `max` are left. */
-  private boundSent(max: number): void {
-    for (const key of this.sent.keys()) {
-      if (this.sent.size <= max) return;
-      this.sent.delete(key);
-    }
   }
 
   async probe(): Promise<void> {}
