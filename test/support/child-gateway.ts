@@ -5,7 +5,6 @@ import { withTimeout } from './ws-client.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
-/** A free loopback port, chosen by the kernel. */
 /** Another user and group to run a gateway as. */
 export interface RunAs {
   readonly uid: number;
@@ -22,6 +21,7 @@ export function canRunAs(as: RunAs): boolean {
   return spawnSync(process.execPath, ['-e', probe], { ...as, stdio: 'ignore' }).status === 0;
 }
 
+/** A free loopback port, chosen by the kernel. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -52,8 +52,10 @@ export class ChildGateway {
     this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Spawns without waiting for readiness (for boot failures). */
-  /** `as`: another user and group to run as (the test process must be root). */
+  /**
+   * Spawns without waiting for readiness (for boot failures). `as`: another user and group to run
+   * as (the test process must be root).
+   */
   static spawn(env: Record<string, string>, port = 0, as?: RunAs): ChildGateway {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), NO_COLOR: '1', ...env },
