@@ -1,3 +1,5 @@
+import { fnv1a, mixed } from './fnv1a.js';
+
 /** Bits of one generation's bitmap: 4 MiB, about 3% false positives with a million records. */
 const FILTER_BITS_LOG2 = 25;
 const FILTER_MASK = (1 << FILTER_BITS_LOG2) - 1;
@@ -43,15 +45,7 @@ export class SentFilter {
   }
 }
 
-/** FNV-1a over both strings with a separator: cheap, and spread well enough for a bitmap index. */
+/** The pair's bit: FNV-1a over both strings with a newline between them (user ids hold none). */
 function pairHash(sender: string, clientId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < sender.length; i++) h = Math.imul(h ^ sender.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 10, 0x01000193);
-  for (let i = 0; i < clientId.length; i++) h = Math.imul(h ^ clientId.charCodeAt(i), 0x01000193);
-  // A final avalanche: FNV's low bits alone mix poorly for keys that differ in their last character.
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & FILTER_MASK;
+  return mixed(fnv1a(clientId, fnv1a('\n', fnv1a(sender)))) & FILTER_MASK;
 }

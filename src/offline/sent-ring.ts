@@ -1,12 +1,10 @@
+import { fnv1a, mixed } from './fnv1a.js';
+
 /** Slots the ring starts with; it doubles up to its capacity as records come. */
 const INITIAL_SLOTS = 1024;
 
-/** FNV-1a over the UTF-16 code units of `key`: the index's hash. */
-function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+/** The index's hash of `key`. */
+const hashOf = (key: string): number => mixed(fnv1a(key));
 
 /**
  * The memory driver's sent records: the newest `capacity` of them, in a ring in the order they
