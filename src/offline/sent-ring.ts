@@ -61,16 +61,12 @@ export class SentRing {
     this.index[bucket] = slot + 1;
   }
 
-  /** Drops the oldest records while `expired` says so of their value; answers how many went. */
-  dropOldestWhile(expired: (value: number) => boolean): number {
-    let dropped = 0;
+  /** Drops the oldest records while `expired` says so of their value. */
+  dropOldestWhile(expired: (value: number) => boolean): void {
     while (this.used > 0) {
-      const key = this.keys[this.tail];
-      if (key !== undefined && !expired(this.values[this.tail]!)) break;
-      if (key !== undefined) dropped++;
+      if (this.keys[this.tail] !== undefined && !expired(this.values[this.tail]!)) return;
       this.evictOldest();
     }
-    return dropped;
   }
 
   /** Drops the oldest records until at most `max` are left. */
