@@ -49,20 +49,20 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       if (id !== undefined) this.delete(id);
     }
     const refused: string[] = [];
+    // Sent records of refused messages, by sender and client id: a resend must be checked again.
+    const dropped = new Set<string>();
     for (const message of append) {
       if (this.recipientOf.has(message.id) || this.idOfSeq.has(message.seq)) continue;
       const bytes = Buffer.byteLength(message.body);
       const usage = this.usage.get(message.to) ?? { messages: 0, bytes: 0 };
       if (quota !== undefined && (usage.messages + 1 > quota.maxMessages || usage.bytes + bytes > quota.maxBytes)) {
         refused.push(message.id);
+        if (message.clientId !== undefined) dropped.add(sentKey(message.from, message.clientId));
         continue;
       }
       this.insert(message);
       this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
     }
-    const dropped = new Set<string>();
-    for (const m of append)
-      if (m.clientId !== undefined && refused.includes(m.id)) dropped.add(sentKey(m.from, m.clientId));
     for (const record of sent) {
       const key = sentKey(record.sender, record.clientId);
       if (!dropped.has(key)) this.sent.set(key, packSent(record));
