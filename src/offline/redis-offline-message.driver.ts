@@ -120,9 +120,14 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
     };
     for (const m of remove) of(m.to).remove.push(m);
     let maxSeq = 0;
+    // A record whose message is in this batch waits for the appends' answers: one refused at the
+    // quota must not be recorded, or a resend would be told it was queued. The others go now.
+    const tied = new Set<string>();
+    // One pass: a packed batch builds each message anew every time it is iterated.
     for (const m of append) {
       of(m.to).append.push(m);
       if (m.seq > maxSeq) maxSeq = m.seq;
+      if (m.clientId !== undefined) tied.add(this.sentKey(m.from, m.clientId));
     }
     const now = Date.now();
     const pipeline = client.pipeline() as InboxPipeline;
@@ -136,10 +141,6 @@ export class RedisOfflineMessageDriver extends OfflineMessageStore {
       pipeline.imInboxWrite(...this.inboxKeys(to), ...args);
     }
     if (maxSeq > 0) pipeline.imRaiseMaxSeq(this.maxSeqKey(), maxSeq);
-    // A record whose message is in this batch waits for the appends' answers: one refused at the
-    // quota must not be recorded, or a resend would be told it was queued. The others go now.
-    const tied = new Set<string>();
-    for (const m of append) if (m.clientId !== undefined) tied.add(this.sentKey(m.from, m.clientId));
     const later: SentRecord[] = [];
     for (const record of sent) {
       if (tied.has(this.sentKey(record.sender, record.clientId))) later.push(record);
