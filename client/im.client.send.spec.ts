@@ -160,6 +160,26 @@ describe('ImClient send', () => {
     expect(events.errors).toEqual([]);
   });
 
+  it('resends from the first refused send, leaving the ones ahead of it to the answers still on their way', async () => {
+    const { client, socket } = await connectedHarness();
+    const sends = ['c0', 'c1', 'c2', 'c3'].map((id) => client.send('bob', id, { id }));
+    // c1 is refused, and the server refuses c2 and c3 behind it; c0 is still being handled.
+    for (const id of ['c2', 'c1', 'c3']) {
+      socket().serverSend('error', { code: 'STORE_UNAVAILABLE', message: 'retry later', id });
+    }
+    const later = client.send('bob', 'c4', { id: 'c4' });
+    await vi.advanceTimersByTimeAsync(125);
+    expect(
+      socket()
+        .dataOf<{ id: string }>('send')
+        .map((data) => data.id),
+    ).toEqual(['c0', 'c1', 'c2', 'c3', 'c1', 'c2', 'c3', 'c4']);
+    for (const [i, id] of ['c0', 'c1', 'c2', 'c3', 'c4'].entries()) {
+      socket().serverSend('sent', { id, messageId: `m${i}`, status: 'delivered' });
+    }
+    await expect(Promise.all([...sends, later])).resolves.toHaveLength(5);
+  });
+
   it('waits longer after each RATE_LIMITED in a row', async () => {
     const { client, socket } = await connectedHarness();
     void client.send('bob', 'one', { id: 'c1' });

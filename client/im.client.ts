@@ -78,6 +78,8 @@ export class ImClient {
   private reconnectTimer: Timer | undefined;
   /** Set while sends are held back after a retryable error; the outbox is sent again when it fires. */
   private holdTimer: Timer | undefined;
+  /** Sends refused with a retryable error on this connection since the hold began. */
+  private readonly refusedSends = new Set<string>();
   private openWaiters: { resolve: () => void; reject: (error: ImClientError) => void }[] = [];
 
   constructor(options: ImClientOptions) {
@@ -315,30 +317,47 @@ export class ImClient {
   /** An error about a pending send settles that send; any other error goes to the `error` event. */
   private handleServerError({ code, message, id }: ErrorData): void {
     if (id !== undefined && this.outbox.has(id)) {
-      if (RETRYABLE_SEND_ERROR_CODES.has(code)) this.holdSends();
-      else this.outbox.reject(id, new ImClientError(code, { message: message ?? code, id }));
+      if (RETRYABLE_SEND_ERROR_CODES.has(code)) {
+        this.refusedSends.add(id);
+        this.holdSends();
+      } else this.outbox.reject(id, new ImClientError(code, { message: message ?? code, id }));
       return;
     }
     this.emitter.emit('error', new ImClientError(code, { message: message ?? code, id }));
   }
 
   /**
-   * Holds every send back for a growing delay, then sends the whole outbox again in order: resending
-   * only the refused one would put it behind sends made after it.
+   * Holds every send back for a growing delay, then sends the outbox again in order from the first
+   * refused send: resending only the refused one would put it behind sends made after it. The
+   * server refuses the sends after a refused one until it comes again, so it must come first.
    */
   private holdSends(): void {
     if (this.holdTimer !== undefined) return;
     this.holdTimer = setTimeout(() => {
       this.holdTimer = undefined;
-      this.flushOutbox();
+      this.flushOutbox(this.refusedSends);
+      this.refusedSends.clear();
     }, this.retryBackoff.nextDelayMs());
   }
 
-  private flushOutbox(): void {
+  /**
+   * Sends the outbox, in order. After a refusal (`refused`), the sends ahead of the first refused
+   * one are still being handled on this connection, so they are not sent again; on a new
+   * connection, or when no refused send is left in the outbox, every one is.
+   */
+  private flushOutbox(refused?: ReadonlySet<string>): void {
     const connection = this.connection;
     if (connection === undefined) return;
-    for (const pending of this.outbox.values()) {
-      if (!connection.send(pending.frame)) return;
+    const pending = [...this.outbox.values()];
+    const first =
+      refused === undefined
+        ? 0
+        : Math.max(
+            0,
+            pending.findIndex(({ id }) => refused.has(id)),
+          );
+    for (let i = first; i < pending.length; i++) {
+      if (!connection.send(pending[i]!.frame)) return;
     }
   }
 
@@ -408,6 +427,7 @@ export class ImClient {
     this.connectTimer = undefined;
     clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
+    this.refusedSends.clear();
   }
 
   private stop(error: ImClientError): void {

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { ChildGateway } from './support/child-gateway.js';
 import { ClusterTraffic } from './support/cluster-traffic.js';
 import { eventually } from './support/eventually.js';
@@ -43,6 +44,14 @@ async function presenceNodes(node: ChildGateway, user: string): Promise<string[]
   return ((await res.json()) as { nodes: string[] }).nodes;
 }
 
+/** A failed test's node logs, under test-results/ (not committed), for the CI artifacts and a look after. */
+function saveNodeLogs(test: string, nodes: readonly ChildGateway[]): void {
+  const dir = `test-results/cluster-faults/${test.slice(0, 60).replace(/[^\w-]+/g, '-')}`;
+  mkdirSync(dir, { recursive: true });
+  for (const [i, node] of nodes.entries()) writeFileSync(`${dir}/node-${i}.log`, node.output);
+  console.log(`[cluster faults] node logs of the failed test: ${dir}/`);
+}
+
 const readyStatus = async (node: ChildGateway) =>
   (await fetch(`http://127.0.0.1:${node.port}/health/ready`).catch(() => undefined))?.status;
 
@@ -55,6 +64,7 @@ describe.skipIf(!available)('cluster faults: nothing acknowledged is lost', () =
   /** A cluster stopped after the test; on the shared Redis, its keys are deleted too. */
   const clusterOn = async (redisUrl: string, prefix: string, extra: Record<string, string> = {}) => {
     const cluster = await startCluster(redisUrl, prefix, extra);
+    onTestFailed(({ task }) => saveNodeLogs(task.name, cluster.nodes));
     cleanups.push(async () => {
       await cluster.proxy.stop();
       await Promise.all(cluster.nodes.map((n) => n.stop('SIGKILL')));

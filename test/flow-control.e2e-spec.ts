@@ -141,7 +141,12 @@ describe('flow control and inbox quotas', () => {
       async () => expect((await fetch(`${gw!.httpUrl}/health/ready`)).status).toBe(200),
       5_000,
     );
-    alice.send('h-3', 'bob', 'x');
-    expect(await alice.next('sent')).toMatchObject({ id: 'h-3', status: 'queued' });
+    // Resent from the first refused send, as the protocol asks: the sends after it went no further.
+    for (const id of ['h-1', 'h-2', 'h-3']) alice.send(id, 'bob', 'x');
+    expect((await alice.all('sent', 3)).map((s) => [s.id, s.status])).toEqual([
+      ['h-1', 'queued'],
+      ['h-2', 'queued'],
+      ['h-3', 'queued'],
+    ]);
   });
 });

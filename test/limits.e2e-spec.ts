@@ -49,6 +49,29 @@ describe('limits', () => {
     expect(bob.of('message')).toHaveLength(3);
   });
 
+  it('RATE_LIMIT: a send after a refused one is refused too until the refused one comes again, so the order holds', async () => {
+    gw = await startGateway({ RATE_LIMIT_PER_SECOND: '20', RATE_LIMIT_BURST: '2' });
+    const alice = await JsonClient.open(gw.wsUrl('alice'));
+    open.push(alice);
+    for (let i = 0; i < 3; i++) alice.send(`c${i}`, 'bob', `m${i}`);
+    expect(await alice.next('error')).toMatchObject({ code: 'RATE_LIMITED', id: 'c2' });
+    // A token is back, but c3 would overtake c2: it is refused, naming the send it waits behind.
+    await sleep(120);
+    alice.send('c3', 'bob', 'm3');
+    const fenced = (await alice.all('error', 2))[1]!;
+    expect(fenced).toMatchObject({ code: 'RATE_LIMITED', id: 'c3' });
+    expect(fenced.message).toContain('"c2"');
+    // The client resends from c2, in order, and both go through.
+    await sleep(120);
+    alice.send('c2', 'bob', 'm2');
+    await sleep(60);
+    alice.send('c3', 'bob', 'm3');
+    expect((await alice.all('sent', 4)).map((s) => s.id)).toEqual(['c0', 'c1', 'c2', 'c3']);
+    const bob = await JsonClient.open(gw.wsUrl('bob'));
+    open.push(bob);
+    expect((await bob.all('message', 4)).map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3']);
+  });
+
   it('RATE_LIMIT: bad JSON frames cost tokens too, and past the limit get no answer', async () => {
     gw = await startGateway({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
     const mallory = await JsonClient.open(gw.wsUrl('mallory'));

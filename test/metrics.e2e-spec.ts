@@ -28,6 +28,8 @@ describe('GET /metrics', () => {
     alice.send('c4', 'dave', 'rate limited');
     await alice.next('error');
     await sleep(1_100); // a sleep, not a poll: the one-token bucket refills with time, and shows no state
+    alice.send('c4', 'dave', 'rate limited'); // sent again first: later sends wait behind it
+    await sleep(1_100);
     alice.send('c2', 'carol', 'queued'); // OFFLINE_TTL_SECONDS=1: carol comes at once
     await eventually("carol's message queued", () =>
       expect(alice.of('sent')).toContainEqual(expect.objectContaining({ id: 'c2', status: 'queued' })),

@@ -67,6 +67,25 @@ describe('when the offline store fails', () => {
     await Promise.all([alice.close(), bob.close()]);
   });
 
+  it('on the idempotency lookup: the sends behind the refused one are refused too, and their retries arrive in order', async () => {
+    const store = new FaultyOfflineStore();
+    gw = await startWith(store);
+    const alice = await JsonClient.open(gw.wsUrl('alice'));
+    store.failNextLookup(new Error('disk I/O error'));
+    for (const id of ['c1', 'c2', 'c3']) alice.send(id, 'bob', id);
+    expect((await alice.all('error', 3)).map((e) => [e.id, e.code])).toEqual([
+      ['c1', 'STORE_UNAVAILABLE'],
+      ['c2', 'STORE_UNAVAILABLE'],
+      ['c3', 'STORE_UNAVAILABLE'],
+    ]);
+    expect(await store.count('bob', Date.now())).toBe(0);
+    for (const id of ['c1', 'c2', 'c3']) alice.send(id, 'bob', id);
+    expect((await alice.all('sent', 3)).map((s) => s.id)).toEqual(['c1', 'c2', 'c3']);
+    const bob = (await JsonClient.open(gw.wsUrl('bob'))).ackAll();
+    expect((await bob.all('message', 3)).map((m) => m.body)).toEqual(['c1', 'c2', 'c3']);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
   it('on the inbox read of a drain: the client is sent away with 1013, and gets its backlog first on return', async () => {
     const store = new FaultyOfflineStore();
     gw = await startWith(store);

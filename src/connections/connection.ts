@@ -1,7 +1,8 @@
 import type { ImMessage } from '../messages/im-message.js';
 import type { OutboundCodec } from './outbound-codec.js';
-import type { DeliveryStatus, SendFailure, SendListener } from '../messages/send-listener.js';
+import type { DeliveryStatus, RetryableFailure, SendFailure, SendListener } from '../messages/send-listener.js';
 import { ClientSession } from './client-session.js';
+import { type FenceRefusal, SendFence } from './send-fence.js';
 import { type ReadPause, type SocketLike, SocketChannel } from './socket-channel.js';
 
 export type { SocketLike } from './socket-channel.js';
@@ -75,6 +76,10 @@ export class Connection implements SendListener {
   private roomWaiter: (() => void) | undefined;
   /** Rate limits, last recipient and token expiry: the gateway's, carried here. */
   readonly session: ClientSession;
+  /** Holds the sends after a refused one until it comes again (JSON). */
+  private readonly fence = new SendFence();
+  /** Sends numbered so far (`nextSendOrder`). */
+  private sendOrder = 0;
   readonly window: number;
 
   /** The socket's I/O: batched writes, the slow-consumer check, reading paused and resumed. */
@@ -210,8 +215,33 @@ export class Connection implements SendListener {
   }
 
   /** Tells a JSON sender its message `clientId` was not accepted after all. */
-  fail(clientId: string, failure: SendFailure, reason: string): void {
+  fail(clientId: string, failure: SendFailure, reason: string, order?: number): void {
+    if (failure === 'STORE_UNAVAILABLE') this.refuse(clientId, failure, reason, order);
+    else this.sendFrame(this.codec.failed(clientId, failure, reason));
+  }
+
+  /** Numbers a send as it arrives: its place among this connection's sends (`holdsBack`). */
+  nextSendOrder(): number {
+    return ++this.sendOrder;
+  }
+
+  /**
+   * Refuses send `clientId` for now; the sends after it are refused until it comes again. Without
+   * an `order`, it counts as the last send numbered so far.
+   */
+  refuse(clientId: string, failure: RetryableFailure, reason: string, order = this.sendOrder): void {
+    this.fence.raise(clientId, failure, Date.now(), order);
     this.sendFrame(this.codec.failed(clientId, failure, reason));
+  }
+
+  /** Why send `clientId` must wait for an earlier refused one (`SendFence`); undefined: it may go. */
+  fenceRefusal(clientId: string, now: number): FenceRefusal | undefined {
+    return this.fence.check(clientId, now);
+  }
+
+  /** SendListener: closed, or an earlier send of this connection was refused and has not come again. */
+  holdsBack(order: number): boolean {
+    return !this.isOpen || this.fence.holds(order);
   }
 
   /** Tells a JSON sender that its queued message `messageId` has now been delivered. */

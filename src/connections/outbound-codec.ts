@@ -1,5 +1,5 @@
 import type { ImMessage } from '../messages/im-message.js';
-import type { DeliveryStatus, SendFailure } from '../messages/send-listener.js';
+import type { DeliveryStatus, RetryableFailure, SendFailure } from '../messages/send-listener.js';
 
 /**
  * How a connection's protocol writes what the server says. Plain text can only carry message
@@ -9,5 +9,5 @@ export interface OutboundCodec {
   message(message: ImMessage): string;
   sent(clientId: string, messageId: string, status: DeliveryStatus): string | undefined;
   receipt(messageId: string): string | undefined;
-  failed(clientId: string, failure: SendFailure, reason: string): string | undefined;
+  failed(clientId: string, failure: SendFailure | RetryableFailure, reason: string): string | undefined;
 }

@@ -211,13 +211,16 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
               frame.id,
             );
           }
+          // Read after the close began: no answer can reach the client, which sends it again on its
+          // next connection; routed here, it could arrive after what the client sends there.
+          if (!connection.isOpen) return;
+          // An earlier send was refused and has not come again: this one must not overtake it.
+          this.passFence(connection, frame.id, now);
           this.router
-            .sendTracked(connection.user, frame.id, frame.to, frame.body, connection)
+            .sendTracked(connection.user, frame.id, frame.to, frame.body, connection, connection.nextSendOrder())
             ?.catch((error: unknown) => {
               this.logger.warn(`Send from connection ${connection.id} failed: ${String(error)}`);
-              connection.sendFrame(
-                encodeError(new ProtocolError(ErrorCode.STORE_UNAVAILABLE, STORE_UNAVAILABLE_TEXT, frame.id)),
-              );
+              connection.refuse(frame.id, ErrorCode.STORE_UNAVAILABLE, STORE_UNAVAILABLE_TEXT);
             });
           return;
         case 'ack':
@@ -238,8 +241,21 @@ export class ImGateway implements OnGatewayConnection, BeforeApplicationShutdown
       // A bad frame costs a token too, and past the limit it gets no answer: a flood of garbage
       // must not buy a flood of error frames.
       if (!charged && this.rateLimited(connection, now)) return;
+      if (
+        error.id !== undefined &&
+        (error.code === ErrorCode.RATE_LIMITED || error.code === ErrorCode.STORE_UNAVAILABLE)
+      ) {
+        connection.refuse(error.id, error.code, error.message);
+        return;
+      }
       connection.sendFrame(encodeError(error));
     }
+  }
+
+  /** Throws the refusal of send `id` while an earlier refused send of the connection has not come again. */
+  private passFence(connection: Connection, id: string, now: number): void {
+    const refusal = connection.fenceRefusal(id, now);
+    if (refusal !== undefined) throw new ProtocolError(refusal.code, refusal.reason, id);
   }
 
   private async refresh(connection: Connection, token: string): Promise<void> {

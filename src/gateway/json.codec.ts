@@ -1,6 +1,6 @@
 /// <reference lib="es2024.string" />
 import type { OutboundCodec } from '../connections/outbound-codec.js';
-import type { DeliveryStatus, SendFailure } from '../messages/send-listener.js';
+import type { DeliveryStatus, RetryableFailure, SendFailure } from '../messages/send-listener.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { ProtocolError } from './protocol-error.js';
 import { ErrorCode } from '../messages/error-code.js';
@@ -152,6 +152,6 @@ export const jsonOutbound: OutboundCodec = {
   message: encodeMessage,
   sent: encodeSent,
   receipt: encodeReceipt,
-  failed: (clientId: string, failure: SendFailure, reason: string) =>
+  failed: (clientId: string, failure: SendFailure | RetryableFailure, reason: string) =>
     encodeError(new ProtocolError(ErrorCode[failure], reason, clientId)),
 };

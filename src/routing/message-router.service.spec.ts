@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalNodeBus } from '../cluster/node-bus.js';
-import { LocalPresence } from '../cluster/presence.js';
+import { LocalPresence, Presence } from '../cluster/presence.js';
 import type { AppConfig, SessionPolicy } from '../config/app-config.js';
 import { ConnectionPool } from '../connections/connection-pool.service.js';
 import { Connection, type SocketLike, type WireProtocol } from '../connections/connection.js';
@@ -48,7 +48,7 @@ const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
+function setup(sessionPolicy: SessionPolicy = 'multi', window = 256, presence: Presence = new LocalPresence('node-1')) {
   const config = {
     ws: { sessionPolicy },
     offline: { ttlSeconds: 60 },
@@ -57,7 +57,7 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
   const metrics = new GatewayMetrics();
   const offline = new OfflineMessageService(new MemoryOfflineMessageDriver(), metrics, config);
   const pool = new ConnectionPool(config);
-  const router = new MessageRouter(pool, offline, metrics, new LocalPresence('node-1'), new LocalNodeBus());
+  const router = new MessageRouter(pool, offline, metrics, presence, new LocalNodeBus());
   const connect = (user: string, protocol: WireProtocol = 'text') => {
     const socket = new StubSocket();
     const codec = protocol === 'json' ? jsonOutbound : plainTextOutbound;
@@ -84,6 +84,28 @@ function setup(sessionPolicy: SessionPolicy = 'multi', window = 256) {
     router.detach(c.connection);
   };
   return { offline, pool, router, connect, close };
+}
+
+/** Presence as in a cluster whose other nodes hold nobody; its reads fail while `failing` is set. */
+class OneNodeOfCluster extends Presence {
+  readonly shared = true;
+  readonly nodeId = 'node-1';
+  failing = false;
+  private readonly users = new Map<string, number>();
+
+  async add(user: string, connections: number): Promise<void> {
+    this.users.set(user, connections);
+  }
+
+  async remove(user: string): Promise<void> {
+    this.users.delete(user);
+  }
+
+  async connectionsOf(user: string): Promise<Record<string, number>> {
+    if (this.failing) throw new Error('Redis is away');
+    const connections = this.users.get(user);
+    return connections === undefined ? {} : { [this.nodeId]: connections };
+  }
 }
 
 describe('MessageRouter', () => {
@@ -254,6 +276,73 @@ describe('MessageRouter', () => {
       messages = bob.socket.events('message');
       expect(messages.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
       expect(bob.connection.unacked.size).toBe(3);
+    });
+  });
+  describe('in a cluster', () => {
+    it('refuses a send whose outcome is found after an earlier send of its connection was refused, so it cannot overtake it', async () => {
+      const presence = new OneNodeOfCluster();
+      t = setup('multi', 256, presence);
+      await t.offline.onModuleInit();
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      // c1's presence read fails; Redis is back for c2's, which is answered after c1's refusal.
+      const send = (id: string, body: string) =>
+        t.router.sendTracked('alice', id, 'bob', body, alice.connection, alice.connection.nextSendOrder());
+      presence.failing = true;
+      const first = send('c1', 'one');
+      presence.failing = false;
+      const second = send('c2', 'two');
+      await Promise.all([first, second]);
+      await settle();
+      expect(alice.socket.events('error').map((e) => [e.id, e.code])).toEqual([
+        ['c1', 'STORE_UNAVAILABLE'],
+        ['c2', 'STORE_UNAVAILABLE'],
+      ]);
+      expect(bob.socket.events('message')).toEqual([]);
+      // The client resends from c1, which takes the fence down (the gateway asks it first).
+      expect(alice.connection.fenceRefusal('c1', Date.now())).toBeUndefined();
+      await send('c1', 'one');
+      await send('c2', 'two');
+      await settle();
+      expect(bob.socket.events('message').map((m) => m.body)).toEqual(['one', 'two']);
+    });
+
+    it('lets an earlier send in flight go on when a later one is refused', async () => {
+      const presence = new OneNodeOfCluster();
+      t = setup('multi', 256, presence);
+      await t.offline.onModuleInit();
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      const first = t.router.sendTracked(
+        'alice',
+        'c1',
+        'bob',
+        'one',
+        alice.connection,
+        alice.connection.nextSendOrder(),
+      );
+      // c2 is refused at the door (say RATE_LIMITED) while c1's presence is being read.
+      alice.connection.refuse('c2', 'RATE_LIMITED', 'too many frames, slow down');
+      await first;
+      await settle();
+      expect(bob.socket.events('message').map((m) => m.body)).toEqual(['one']);
+    });
+
+    it('drops a send whose connection closed before its outcome was found: its client sends it again elsewhere', async () => {
+      const presence = new OneNodeOfCluster();
+      t = setup('multi', 256, presence);
+      await t.offline.onModuleInit();
+      const alice = t.connect('alice', 'json');
+      const bob = t.connect('bob', 'json');
+      await settle();
+      const sending = t.router.sendTracked('alice', 'c1', 'bob', 'late', alice.connection, 1);
+      alice.socket.readyState = 2;
+      await sending;
+      await settle();
+      expect(bob.socket.events('message')).toEqual([]);
+      expect(await t.offline.count('bob')).toBe(0);
     });
   });
 });

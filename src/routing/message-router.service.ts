@@ -24,6 +24,8 @@ interface TrackedSend {
   readonly to: string;
   readonly body: string;
   readonly listener: SendListener;
+  /** Its place among its connection's sends (`SendListener.holdsBack`); absent for the admin API. */
+  readonly order?: number;
 }
 
 /** A send that waits behind an earlier one of its sender, with the caller's promise. */
@@ -60,6 +62,9 @@ const CATCH_UP_MIN_AGE_MS = 2 * REMOTE_ANSWER_MS;
 
 /** How long a delivered message id is remembered, so that a late copy of it is not written again. */
 const RECENTLY_DELIVERED_MS = 30_000;
+
+/** Why a send was refused because an earlier one of its connection was (`SendListener.holdsBack`). */
+const HELD_BACK_TEXT = 'an earlier send of this connection was refused: send it again first, then this one';
 
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
@@ -186,11 +191,19 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * A send with a client id (JSON protocol, admin API): idempotent per (from, client id). A
    * resend of a message still in flight waits for the same answer; one already answered gets that
    * answer again. `listener` hears `queued` or `delivered`. A new client id (nearly every send) is
-   * routed in this turn, with no promise; one the store must be asked about answers a promise,
-   * which rejects when the store cannot be read or written.
+   * routed in this turn, with no promise; one the store must be asked about answers a promise.
+   * When the store cannot be read, `listener` hears STORE_UNAVAILABLE; the promise rejects only
+   * on a failure nobody answered.
    */
-  sendTracked(from: string, clientId: string, to: string, body: string, listener: SendListener): Promise<void> | void {
-    const send = { from, clientId, to, body, listener };
+  sendTracked(
+    from: string,
+    clientId: string,
+    to: string,
+    body: string,
+    listener: SendListener,
+    order?: number,
+  ): Promise<void> | void {
+    const send = { from, clientId, to, body, listener, order };
     const waiting = this.waitingSenders.get(from);
     // An earlier send of this sender waits for the store: this one must not overtake it.
     if (waiting !== undefined) return new Promise((resolve, reject) => waiting.push({ send, resolve, reject }));
@@ -210,7 +223,10 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
         return Promise.reject(error);
       }
     }
-    const routed = admitted.then((ok) => (ok ? this.accept(id, send) : undefined));
+    const routed = admitted.then(
+      (ok) => (ok ? this.accept(id, send) : undefined),
+      (error: unknown) => this.unread(send, error),
+    );
     // With every send read from the store, reads resolve in call order and so do the sends.
     if (!this.offline.decidesNewAtOnce) return routed;
     // Otherwise the sender's next sends, which may be decided at once, wait behind this one.
@@ -238,11 +254,24 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     }
   }
 
-  /** A send admitted as new: numbered and routed now. */
-  private accept(id: string, { from, clientId, to, body, listener }: TrackedSend): Promise<void> | void {
+  /**
+   * The store could not say whether this send is new: it is refused, before the sends behind it
+   * are let go, so that the refusal holds them back too (`SendListener.holdsBack`).
+   */
+  private unread({ from, clientId, listener, order }: TrackedSend, error: unknown): void {
+    this.logger.warn(`Send ${clientId} from ${from} refused: its record could not be read (${String(error)})`);
+    listener.fail(clientId, 'STORE_UNAVAILABLE', STORE_UNAVAILABLE_TEXT, order);
+  }
+
+  /** A send admitted as new: numbered and routed now, unless an earlier send of its sender was refused. */
+  private accept(id: string, { from, clientId, to, body, listener, order }: TrackedSend): Promise<void> | void {
+    if (order !== undefined && listener.holdsBack?.(order)) {
+      this.heldBack(clientId, listener);
+      return;
+    }
     const now = Date.now();
     const message = { id, seq: this.sequence.next(now), from, to, body, ts: now, clientId };
-    if (this.shared) return this.routeShared(message, listener);
+    if (this.shared) return this.routeShared(message, listener, order);
     this.route(message, listener);
   }
 
@@ -391,8 +420,8 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * the inbox first, then to each of them (and to the connections here); plain text goes to each
    * of them, best effort. Outcomes are applied in accept order per recipient (`lanes`).
    */
-  private routeShared(message: ImMessage, notify: SendListener | undefined): Promise<void> {
-    return this.inLane(message.to, message.id, () => this.outcomeShared(message, notify));
+  private routeShared(message: ImMessage, notify: SendListener | undefined, order?: number): Promise<void> {
+    return this.inLane(message.to, message.id, () => this.outcomeShared(message, notify, order));
   }
 
   /**
@@ -425,18 +454,30 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   }
 
   /** What to do with `message` once the lane reaches it; the Redis round trips happen here. */
-  private async outcomeShared(message: ImMessage, notify: SendListener | undefined): Promise<(() => void) | undefined> {
+  private async outcomeShared(
+    message: ImMessage,
+    notify: SendListener | undefined,
+    order?: number,
+  ): Promise<(() => void) | undefined> {
     let nodes: string[];
     try {
       nodes = await this.presence.nodesOf(message.to);
     } catch (error) {
-      this.unavailable(message, notify, error);
+      this.unavailable(message, notify, error, order);
+      return undefined;
+    }
+    // An earlier send of the same connection was refused while this one's presence was read.
+    const heldBack = () => order !== undefined && notify?.holdsBack?.(order) === true;
+    if (heldBack()) {
+      this.heldBack(message.clientId!, notify!);
       return undefined;
     }
     const others = nodes.filter((node) => node !== this.nodeId);
     if (others.length === 0) {
-      if (this.pool.connectionsOf(message.to) !== undefined) return () => this.route(message, notify);
-      return this.storeShared(message, notify);
+      if (this.pool.connectionsOf(message.to) !== undefined) {
+        return () => (heldBack() ? this.heldBack(message.clientId!, notify!) : this.route(message, notify));
+      }
+      return this.storeShared(message, notify, order);
     }
     this.metrics.routed.remote++;
     if (notify === undefined) {
@@ -447,7 +488,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       };
     }
     const { id, clientId } = message;
-    const listeners = await this.storeTracked(message, notify);
+    const listeners = await this.storeTracked(message, notify, order);
     if (listeners === undefined) return undefined;
     // Presence again, after the write: a node that took the user meanwhile may have drained
     // the inbox before the write landed, and must get the message from here.
@@ -475,13 +516,17 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * Into the inbox for a user nobody held, then presence again: a node that took the user
    * meanwhile may have read the inbox before this write, so the message is sent on to it.
    */
-  private async storeShared(message: ImMessage, notify: SendListener | undefined): Promise<(() => void) | undefined> {
+  private async storeShared(
+    message: ImMessage,
+    notify: SendListener | undefined,
+    order?: number,
+  ): Promise<(() => void) | undefined> {
     this.metrics.routed.inbox++;
     if (notify === undefined) {
       this.offline.enqueueQuietly(message);
       await this.offline.flushed();
     } else {
-      const listeners = await this.storeTracked(message, notify);
+      const listeners = await this.storeTracked(message, notify, order);
       if (listeners === undefined) return undefined;
       for (const listener of listeners) listener.confirm(message.clientId!, message.id, 'queued');
     }
@@ -511,10 +556,19 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     };
   }
 
+  /**
+   * A send whose sender must not have it routed now (`SendListener.holdsBack`): an earlier send of
+   * the same connection was refused, or the connection closed. It is refused, so that it comes
+   * again behind the earlier one; nothing of it was stored.
+   */
+  private heldBack(clientId: string, notify: SendListener): void {
+    notify.fail(clientId, 'STORE_UNAVAILABLE', HELD_BACK_TEXT);
+  }
+
   /** Presence could not be read: a JSON sender is told to retry; plain text is counted as dropped. */
-  private unavailable(message: ImMessage, notify: SendListener | undefined, error: unknown): void {
+  private unavailable(message: ImMessage, notify: SendListener | undefined, error: unknown, order?: number): void {
     if (notify !== undefined) {
-      notify.fail(message.clientId!, 'STORE_UNAVAILABLE', STORE_UNAVAILABLE_TEXT);
+      notify.fail(message.clientId!, 'STORE_UNAVAILABLE', STORE_UNAVAILABLE_TEXT, order);
       return;
     }
     this.metrics.framesDropped.labels('store_unavailable').inc();
@@ -608,10 +662,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   }
 
   /** Tells every waiting sender why its message was not stored. */
-  private refused(message: ImMessage, listeners: readonly SendListener[], error: unknown): void {
+  private refused(message: ImMessage, listeners: readonly SendListener[], error: unknown, order?: number): void {
     const failure = error instanceof InboxFullError ? 'INBOX_FULL' : 'STORE_UNAVAILABLE';
     const reason = error instanceof InboxFullError ? error.message : STORE_UNAVAILABLE_TEXT;
-    for (const listener of listeners) listener.fail(message.clientId!, failure, reason);
+    // `order` is the first listener's send; a resend that joined it was a send of its own.
+    for (const [i, listener] of listeners.entries()) {
+      listener.fail(message.clientId!, failure, reason, i === 0 ? order : undefined);
+    }
   }
 
   /** Into the inbox: a new message, or one accepted earlier that nobody settled. */
@@ -634,14 +691,18 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
    * for its `sent`, once it is durable; `undefined` when it was not stored (they were told why)
    * or a write of it was already under way (`notify` joined that one).
    */
-  private async storeTracked(message: ImMessage, notify: SendListener): Promise<SendListener[] | undefined> {
+  private async storeTracked(
+    message: ImMessage,
+    notify: SendListener,
+    order?: number,
+  ): Promise<SendListener[] | undefined> {
     const listeners = this.idempotency.startQueuing(message.id, notify);
     if (listeners === undefined) return undefined;
     try {
       await this.offline.enqueue(message);
       return listeners;
     } catch (error) {
-      this.refused(message, listeners, error);
+      this.refused(message, listeners, error, order);
       return undefined;
     } finally {
       this.idempotency.finishQueuing(message.id);
