@@ -279,16 +279,23 @@ describe('MessageRouter', () => {
     });
   });
   describe('in a cluster', () => {
-    it('refuses a send whose outcome is found after an earlier send of its connection was refused, so it cannot overtake it', async () => {
-      const presence = new OneNodeOfCluster();
+    let presence: OneNodeOfCluster;
+    let alice: ReturnType<typeof t.connect>;
+    let bob: ReturnType<typeof t.connect>;
+    /** A JSON send of alice's, numbered as the gateway numbers it on arrival. */
+    const send = (id: string, body: string) =>
+      t.router.sendTracked('alice', id, 'bob', body, alice.connection, alice.connection.nextSendOrder());
+    beforeEach(async () => {
+      presence = new OneNodeOfCluster();
       t = setup('multi', 256, presence);
       await t.offline.onModuleInit();
-      const alice = t.connect('alice', 'json');
-      const bob = t.connect('bob', 'json');
+      alice = t.connect('alice', 'json');
+      bob = t.connect('bob', 'json');
       await settle();
+    });
+
+    it('refuses a send whose outcome is found after an earlier send of its connection was refused, so it cannot overtake it', async () => {
       // c1's presence read fails; Redis is back for c2's, which is answered after c1's refusal.
-      const send = (id: string, body: string) =>
-        t.router.sendTracked('alice', id, 'bob', body, alice.connection, alice.connection.nextSendOrder());
       presence.failing = true;
       const first = send('c1', 'one');
       presence.failing = false;
@@ -309,20 +316,7 @@ describe('MessageRouter', () => {
     });
 
     it('lets an earlier send in flight go on when a later one is refused', async () => {
-      const presence = new OneNodeOfCluster();
-      t = setup('multi', 256, presence);
-      await t.offline.onModuleInit();
-      const alice = t.connect('alice', 'json');
-      const bob = t.connect('bob', 'json');
-      await settle();
-      const first = t.router.sendTracked(
-        'alice',
-        'c1',
-        'bob',
-        'one',
-        alice.connection,
-        alice.connection.nextSendOrder(),
-      );
+      const first = send('c1', 'one');
       // c2 is refused at the door (say RATE_LIMITED) while c1's presence is being read.
       alice.connection.refuse('c2', 'RATE_LIMITED', 'too many frames, slow down');
       await first;
@@ -331,13 +325,7 @@ describe('MessageRouter', () => {
     });
 
     it('drops a send whose connection closed before its outcome was found: its client sends it again elsewhere', async () => {
-      const presence = new OneNodeOfCluster();
-      t = setup('multi', 256, presence);
-      await t.offline.onModuleInit();
-      const alice = t.connect('alice', 'json');
-      const bob = t.connect('bob', 'json');
-      await settle();
-      const sending = t.router.sendTracked('alice', 'c1', 'bob', 'late', alice.connection, 1);
+      const sending = send('c1', 'late');
       alice.socket.readyState = 2;
       await sending;
       await settle();
