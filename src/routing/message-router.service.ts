@@ -66,6 +66,10 @@ const RECENTLY_DELIVERED_MS = 30_000;
 /** Why a send was refused because an earlier one of its connection was (`SendListener.holdsBack`). */
 const HELD_BACK_TEXT = 'an earlier send of this connection was refused: send it again first, then this one';
 
+/** `listener.holdsBack(order)`, for a send numbered by its connection; never for the admin API's. */
+const holdsBack = (listener: SendListener | undefined, order: number | undefined): boolean =>
+  order !== undefined && listener?.holdsBack?.(order) === true;
+
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
 
@@ -265,7 +269,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
 
   /** A send admitted as new: numbered and routed now, unless an earlier send of its sender was refused. */
   private accept(id: string, { from, clientId, to, body, listener, order }: TrackedSend): Promise<void> | void {
-    if (order !== undefined && listener.holdsBack?.(order)) {
+    if (holdsBack(listener, order)) {
       this.heldBack(clientId, listener);
       return;
     }
@@ -467,15 +471,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       return undefined;
     }
     // An earlier send of the same connection was refused while this one's presence was read.
-    const heldBack = () => order !== undefined && notify?.holdsBack?.(order) === true;
-    if (heldBack()) {
+    if (holdsBack(notify, order)) {
       this.heldBack(message.clientId!, notify!);
       return undefined;
     }
     const others = nodes.filter((node) => node !== this.nodeId);
     if (others.length === 0) {
       if (this.pool.connectionsOf(message.to) !== undefined) {
-        return () => (heldBack() ? this.heldBack(message.clientId!, notify!) : this.route(message, notify));
+        return () =>
+          holdsBack(notify, order) ? this.heldBack(message.clientId!, notify!) : this.route(message, notify);
       }
       return this.storeShared(message, notify, order);
     }
