@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonOutbound } from '../gateway/json.codec.js';
+import { plainTextOutbound } from '../gateway/plain-text.codec.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { Connection, type ConnectionLimits, heldBytes, type SocketLike } from './connection.js';
 
@@ -107,5 +108,60 @@ describe('Connection', () => {
     socket.bufferedAmount = 5 * LIMITS.slowConsumerBytes;
     connection.pong(Buffer.alloc(0));
     expect(socket.closedWith).toBe(1013);
+  });
+});
+
+/** A socket that keeps each write's callback, to be fired as the kernel would take the bytes. */
+class CallbackSocket extends StubSocket {
+  readonly callbacks: (((error?: Error | null) => void) | undefined)[] = [];
+  override send(data: string, cb?: (error?: Error | null) => void): void {
+    super.send(data);
+    this.callbacks.push(cb);
+  }
+}
+
+function openPlainText() {
+  const socket = new CallbackSocket();
+  const settled: string[] = [];
+  const connection = new Connection(socket, 'bob', 'text', plainTextOutbound, LIMITS, {
+    settled: (_c, m) => settled.push(m.id),
+    overloaded: () => undefined,
+  });
+  return { socket, connection, settled };
+}
+
+describe('Connection, plain text', () => {
+  it('settles a written page from one callback on its last frame, in write order', () => {
+    const { socket, connection, settled } = openPlainText();
+    const page = [message(10), message(10), message(10)];
+    connection.writeHeldAll(page);
+    expect(socket.frames).toEqual(page.map((m) => m.body));
+    expect(socket.callbacks.map((cb) => cb !== undefined)).toEqual([false, false, true]);
+    expect(settled).toEqual([]);
+    expect(page.every((m) => connection.holds(m.id))).toBe(true);
+
+    socket.callbacks[2]!(null);
+    expect(settled).toEqual(page.map((m) => m.id));
+    expect(connection.unacked.size).toBe(0);
+  });
+
+  it('keeps a page held when its write fails, so that it goes back to be delivered again', () => {
+    const { socket, connection, settled } = openPlainText();
+    const page = [message(10), message(10)];
+    connection.writeHeldAll(page);
+    socket.callbacks[1]!(new Error('EPIPE'));
+    expect(settled).toEqual([]);
+    expect(connection.takeUnsettled().map((m) => m.id)).toEqual(page.map((m) => m.id));
+  });
+
+  it('writes what waited behind the drain as one page once the drain is over', () => {
+    const { socket, connection, settled } = openPlainText();
+    const waiting = [message(10), message(10), message(10)];
+    for (const m of waiting) connection.hold(m);
+    expect(socket.frames).toEqual([]);
+    connection.finishDrain();
+    expect(socket.callbacks.map((cb) => cb !== undefined)).toEqual([false, false, true]);
+    socket.callbacks[2]!(null);
+    expect(settled).toEqual(waiting.map((m) => m.id));
   });
 });

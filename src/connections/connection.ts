@@ -183,18 +183,49 @@ export class Connection implements SendListener {
 
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
+    this.markHeld(message);
+    if (this.acks) this.channel.send(this.codec.message(message));
+    else this.sendHeld([message]);
+  }
+
+  /** `writeHeld` for each of `messages`, in order: a page of a drain, or of the backlog. */
+  writeHeldAll(messages: readonly ImMessage[]): void {
+    for (const message of messages) this.markHeld(message);
+    this.sendHeld(messages);
+  }
+
+  private markHeld(message: ImMessage): void {
     this.unacked.set(message.id, message);
     this.unackedBytes += heldBytes(message);
-    if (this.acks) this.channel.send(this.codec.message(message));
-    else {
-      this.channel.send(this.codec.message(message), (error?: Error | null) => {
-        if (!error && this.unacked.delete(message.id)) {
-          this.unackedBytes -= heldBytes(message);
-          this.afterSettle();
-          this.listener.settled(this, message);
-        }
-      });
+  }
+
+  /**
+   * Writes messages already marked held. Plain text settles them all from one write callback, on
+   * the last frame: frames written in one turn leave corked, in one `writev` that succeeds or
+   * fails as a whole, and a write's callback runs only after those of the writes before it.
+   */
+  private sendHeld(messages: readonly ImMessage[]): void {
+    const last = messages.length - 1;
+    if (last < 0) return;
+    for (let i = 0; i < last; i++) this.channel.send(this.codec.message(messages[i]!));
+    if (this.acks) this.channel.send(this.codec.message(messages[last]!));
+    else
+      this.channel.send(this.codec.message(messages[last]!), (error?: Error | null) =>
+        this.writtenOut(error, messages),
+      );
+  }
+
+  /** Plain text: `messages` reached the kernel, so they settle; on an error they stay held, to be released. */
+  private writtenOut(error: Error | null | undefined, messages: readonly ImMessage[]): void {
+    if (error) return;
+    let settled = false;
+    for (const message of messages) {
+      if (!this.unacked.delete(message.id)) continue;
+      this.unackedBytes -= heldBytes(message);
+      this.listener.settled(this, message);
+      settled = true;
     }
+    if (settled) this.afterSettle();
   }
 
   /** The connection is gone: its timers stop. */
@@ -338,17 +369,21 @@ export class Connection implements SendListener {
   }
 
   private pump(): void {
+    if (this.backlogHead === this.backlog.length) return;
+    const page: ImMessage[] = [];
     while (!this.drainingInbox && this.backlogHead < this.backlog.length && this.hasRoom && this.isOpen) {
       const message = this.backlog[this.backlogHead++]!;
       if (this.promoted.delete(message.id)) continue;
       this.backlogIds.delete(message.id);
       this.backlogBytes -= heldBytes(message);
-      this.writeHeld(message);
+      this.markHeld(message);
+      page.push(message);
     }
     if (this.backlogHead === this.backlog.length && this.backlogHead > 0) {
       this.backlog = [];
       this.backlogHead = 0;
       this.backlogBytes = 0;
     }
+    this.sendHeld(page);
   }
 }

@@ -761,7 +761,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       notify = outcome;
       origin = true;
     }
-    this.metrics.deliveryLatency.observe((Date.now() - message.ts) / 1000);
+    this.metrics.deliveryLatency.record((Date.now() - message.ts) / 1000);
     if (fromInbox) {
       this.metrics.inboxDeliveries.inc();
       void this.offline.remove(message);
@@ -870,7 +870,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
         const batch = await this.offline.peek(connection.user, limit, afterSeq, connection.roomBytes);
         if (batch.length === 0 && afterSeq === undefined) this.offline.noteEmpty(connection.user);
         if (batch.length === 0 || !connection.isOpen) break;
-        for (const message of batch) this.writeFromInbox(connection, message);
+        connection.writeHeldAll(batch.filter((message) => this.takeFromInbox(connection, message)));
         afterSeq = batch[batch.length - 1]!.seq;
       }
     } catch (error) {
@@ -883,17 +883,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     }
   }
 
-  private writeFromInbox(connection: Connection, message: ImMessage): void {
-    if (this.recentlyDelivered.has(message.id)) return;
+  /** Whether the drain writes `message`, read from the inbox, to `connection` now; tracked if so. */
+  private takeFromInbox(connection: Connection, message: ImMessage): boolean {
+    if (this.recentlyDelivered.has(message.id)) return false;
     const delivery = this.track(message, undefined);
-    if (delivery.done || connection.unacked.has(message.id)) return;
+    if (delivery.done || connection.unacked.has(message.id)) return false;
     // Sent here over the bus too, and waiting behind this drain: written now, at its place.
-    if (connection.takeFromBacklog(message)) {
-      connection.writeHeld(message);
-      return;
-    }
+    if (connection.takeFromBacklog(message)) return true;
     delivery.fromInbox = true;
     delivery.holders++;
-    connection.writeHeld(message);
+    return true;
   }
 }
