@@ -20,3 +20,8 @@ export function mixed(hash: number): number {
   h = Math.imul(h, 0x2c1b3c6d);
   return (h ^ (h >>> 12)) >>> 0;
 }
+
+/** A (sender, client id) pair's 32-bit hash: FNV-1a over both with a newline between (user ids hold none). */
+export function pairHash(sender: string, clientId: string): number {
+  return mixed(fnv1a(clientId, fnv1a('\n', fnv1a(sender))));
+}

@@ -58,7 +58,7 @@ export interface WriteResult {
 }
 
 /**
- * Sent records kept at most; past it the purge drops those that expire first. A resend older
+ * Sent records kept at most; past it the purge drops the oldest. A resend older
  * than that is routed again, and the recipient's SDK drops the copy by its message id.
  */
 export const MAX_SENT_RECORDS = 1_000_000;

@@ -1,4 +1,4 @@
-import { fnv1a, mixed } from './fnv1a.js';
+import { pairHash } from './fnv1a.js';
 
 /** Bits of one generation's bitmap: 4 MiB, about 3% false positives with a million records. */
 const FILTER_BITS_LOG2 = 25;
@@ -26,12 +26,12 @@ export class SentFilter {
 
   add(sender: string, clientId: string, now: number): void {
     if (now >= this.rotateAt) this.rotate(now);
-    const bit = pairHash(sender, clientId);
+    const bit = pairHash(sender, clientId) & FILTER_MASK;
     this.generations[0]![bit >>> 5]! |= 1 << (bit & 31);
   }
 
   mayHave(sender: string, clientId: string): boolean {
-    const bit = pairHash(sender, clientId);
+    const bit = pairHash(sender, clientId) & FILTER_MASK;
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
     for (const generation of this.generations) if ((generation[word]! & mask) !== 0) return true;
@@ -43,9 +43,4 @@ export class SentFilter {
     if (this.generations.length > GENERATIONS) this.generations.pop();
     this.rotateAt = now + this.ttlMs / 2;
   }
-}
-
-/** The pair's bit: FNV-1a over both strings with a newline between them (user ids hold none). */
-function pairHash(sender: string, clientId: string): number {
-  return mixed(fnv1a(clientId, fnv1a('\n', fnv1a(sender)))) & FILTER_MASK;
 }

@@ -4,8 +4,10 @@ import { dirname, resolve } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
+import { PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
-import { SqliteWriter } from './sqlite-writer.js';
+import { SentLogIndex } from './sent-log-index.js';
+import { type LoggedWrite, SqliteWriter } from './sqlite-writer.js';
 
 /**
  * A peeked row as an array (the statement is `raw`): no object keyed by column name per row, which
@@ -80,6 +82,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private db?: Database.Database;
   private statements?: ReturnType<SqliteOfflineMessageDriver['prepare']>;
   private writer?: SqliteWriter;
+  /** Where each sent record is in `sent_log`, by (sender, client id). */
+  private readonly sentIndex = new SentLogIndex(MAX_SENT_RECORDS / 2);
+  /** Every row of `sent_log` up to this seq is in `sentIndex`. */
+  private indexedSeq = 0;
 
   constructor(
     private readonly path: string,
@@ -101,11 +107,43 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     migrateSqliteSchema(db);
     this.db = db;
     this.statements = this.prepare(db);
+    this.indexSentLog();
     this.writer = new SqliteWriter(this.path, this.synchronous);
   }
 
-  write(batch: InboxWrite): Promise<WriteResult> {
-    return this.opened().writer!.write(batch);
+  async write(batch: InboxWrite): Promise<WriteResult> {
+    const sent = PackedSentRecords.of(batch.sent);
+    const result = await this.opened().writer!.write({ ...batch, sent });
+    this.indexWritten(sent, result);
+    return { refused: result.refused };
+  }
+
+  /** The sent records of a committed write into the index, at the seqs the writer gave them. */
+  private indexWritten({ strings }: PackedSentRecords, { sentFirstSeq, sentSkipped }: LoggedWrite): void {
+    let seq = sentFirstSeq;
+    for (let i = 0, skip = 0; i < strings.length / 2; i++) {
+      if (sentSkipped[skip] === i) {
+        skip++;
+        continue;
+      }
+      // Already read by `indexSentLog` when a lookup came between the commit and this answer.
+      if (seq > this.indexedSeq) this.sentIndex.add(strings[2 * i]!, strings[2 * i + 1]!, seq);
+      seq++;
+    }
+    this.indexedSeq = Math.max(this.indexedSeq, seq - 1);
+  }
+
+  /**
+   * Indexes the rows of the log past `indexedSeq`: all of them when the store opens; before a
+   * lookup, those committed since by another store on this file, or by this one's writer thread
+   * before its answer came.
+   */
+  private indexSentLog(): void {
+    const rows = this.statements!.sentAfter.iterate(this.indexedSeq) as IterableIterator<[number, string, string]>;
+    for (const [seq, sender, clientId] of rows) {
+      this.sentIndex.add(sender, clientId, seq);
+      this.indexedSeq = seq;
+    }
   }
 
   probe(): Promise<void> {
@@ -157,11 +195,18 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
-    const row = this.opened().statements!.findSent.get(sender, clientId, now) as
-      | { delivered: number; expires_at: number }
-      | undefined;
-    if (!row) return undefined;
-    return { sender, clientId, status: row.delivered === 1 ? 'delivered' : 'queued', expiresAt: row.expires_at };
+    const { sentAt } = this.opened().statements!;
+    this.indexSentLog();
+    // Newest first: the latest answer for the pair is the one that counts.
+    for (const seq of this.sentIndex.candidates(sender, clientId)) {
+      const row = sentAt.get(seq) as
+        | [sender: string, clientId: string, delivered: number, expiresAt: number]
+        | undefined;
+      if (row === undefined || row[0] !== sender || row[1] !== clientId) continue;
+      if (row[3] <= now) return undefined;
+      return { sender, clientId, status: row[2] === 1 ? 'delivered' : 'queued', expiresAt: row[3] };
+    }
+    return undefined;
   }
 
   purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
@@ -195,10 +240,9 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
-      listSent: db.prepare('SELECT sender, client_id FROM sent_record WHERE expires_at > ?'),
-      findSent: db.prepare(
-        'SELECT delivered, expires_at FROM sent_record WHERE sender = ? AND client_id = ? AND expires_at > ?',
-      ),
+      listSent: db.prepare('SELECT sender, client_id FROM sent_log WHERE expires_at > ?'),
+      sentAfter: db.prepare('SELECT seq, sender, client_id FROM sent_log WHERE seq > ? ORDER BY seq').raw(true),
+      sentAt: db.prepare('SELECT sender, client_id, delivered, expires_at FROM sent_log WHERE seq = ?').raw(true),
     };
   }
 }

@@ -60,3 +60,50 @@ describe('SQLite inbox file from the previous version', () => {
     }
   });
 });
+
+/** The layout before the sent log: sent records keyed by (sender, client id). */
+const KEYED_SENT_SCHEMA = `
+  CREATE TABLE sent_record (sender TEXT NOT NULL, client_id TEXT NOT NULL, delivered INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (sender, client_id)) WITHOUT ROWID;
+  CREATE INDEX sent_record_by_expiry ON sent_record (expires_at);
+`;
+
+describe('SQLite file with sent records keyed by (sender, client id)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'im-gateway-migrate-'));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('moves them to the log, where lookups and new records find them', async () => {
+    const path = join(dir, 'offline.db');
+    const old = new Database(path);
+    old.exec(KEYED_SENT_SCHEMA);
+    const insert = old.prepare('INSERT INTO sent_record VALUES (?, ?, ?, ?)');
+    insert.run('alice', 'c1', 1, NOW + 60_000);
+    insert.run('alice', 'c2', 0, NOW + 30_000);
+    old.close();
+
+    const store = new SqliteOfflineMessageDriver(path);
+    await store.open();
+    try {
+      expect((await store.findSent('alice', 'c1', NOW))?.status).toBe('delivered');
+      expect((await store.findSent('alice', 'c2', NOW))?.status).toBe('queued');
+      await store.write({
+        append: [],
+        remove: [],
+        sent: [{ sender: 'alice', clientId: 'c2', status: 'delivered', expiresAt: NOW + 90_000 }],
+      });
+      expect(await store.findSent('alice', 'c2', NOW)).toEqual({
+        sender: 'alice',
+        clientId: 'c2',
+        status: 'delivered',
+        expiresAt: NOW + 90_000,
+      });
+    } finally {
+      await store.close();
+    }
+    const reopened = new Database(path, { readonly: true });
+    const tables = reopened.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
+    reopened.close();
+    expect(tables).toContain('sent_log');
+    expect(tables).not.toContain('sent_record');
+  });
+});

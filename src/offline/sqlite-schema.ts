@@ -23,23 +23,25 @@ export const SQLITE_SCHEMA = `
     messages  INTEGER NOT NULL,
     bytes     INTEGER NOT NULL
   ) WITHOUT ROWID;
-  -- The answer a JSON sender got for a client id. The message id is derived from the key, so it
-  -- is not stored; keyed by sender first, so one sender's lookups stay on few pages.
-  CREATE TABLE IF NOT EXISTS sent_record (
+  -- The answers JSON senders got, appended in seq (rowid) order: a record
+  -- costs one b-tree page shared with its neighbours, where a table keyed by (sender, client id)
+  -- rewrote a random page per record. The message id is derived from the key, so it is not
+  -- stored. Looked up by seq, through the index kept in memory (sent-log-index.ts); a newer row
+  -- for the same pair (queued, then delivered) supersedes an older one.
+  CREATE TABLE IF NOT EXISTS sent_log (
+    seq        INTEGER PRIMARY KEY,
     sender     TEXT    NOT NULL,
     client_id  TEXT    NOT NULL,
     delivered  INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (sender, client_id)
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS sent_record_by_expiry ON sent_record (expires_at);
+    expires_at INTEGER NOT NULL
+  );
   -- One row rewritten by the health probe after a failed write.
   CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 /**
  * Brings a file written by an earlier version up to the schema, in one transaction: the sent
- * records move to their compact table, and the usage table is filled from the inbox.
+ * records move to the log, oldest first, and the usage table is filled from the inbox.
  */
 export function migrateSqliteSchema(db: Database.Database): void {
   const exists = (table: string): boolean =>
@@ -47,15 +49,21 @@ export function migrateSqliteSchema(db: Database.Database): void {
   db.transaction(() => {
     const usageIsNew = !exists('inbox_usage');
     const oldSent = exists('sent');
+    const keyedSent = exists('sent_record');
     db.exec(SQLITE_SCHEMA);
     if (usageIsNew) {
       db.exec(`INSERT INTO inbox_usage (recipient, messages, bytes)
                SELECT recipient, count(*), sum(octet_length(body)) FROM inbox GROUP BY recipient`);
     }
     if (oldSent) {
-      db.exec(`INSERT OR IGNORE INTO sent_record (sender, client_id, delivered, expires_at)
-               SELECT sender, client_id, status = 'delivered', expires_at FROM sent;
+      db.exec(`INSERT INTO sent_log (sender, client_id, delivered, expires_at)
+               SELECT sender, client_id, status = 'delivered', expires_at FROM sent ORDER BY expires_at;
                DROP TABLE sent;`);
+    }
+    if (keyedSent) {
+      db.exec(`INSERT INTO sent_log (sender, client_id, delivered, expires_at)
+               SELECT sender, client_id, delivered, expires_at FROM sent_record ORDER BY expires_at;
+               DROP TABLE sent_record;`);
     }
   })();
 }
@@ -73,12 +81,11 @@ export const SQLITE_WRITES = {
   setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes) VALUES (?, ?, ?)
              ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
   dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
-  upsertSent: `INSERT INTO sent_record (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (sender, client_id) DO UPDATE SET delivered = excluded.delivered, expires_at = excluded.expires_at`,
+  appendSent: 'INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)',
   purge: 'DELETE FROM inbox WHERE expires_at <= ? RETURNING recipient, octet_length(body) AS bytes',
-  purgeSent: 'DELETE FROM sent_record WHERE expires_at <= ?',
-  capSent: `DELETE FROM sent_record WHERE expires_at <=
-              (SELECT expires_at FROM sent_record ORDER BY expires_at DESC LIMIT 1 OFFSET ?)`,
+  // A scan, once a minute in the writer thread: cheaper than an expiry index updated per record.
+  purgeSent: 'DELETE FROM sent_log WHERE expires_at <= ?',
+  capSent: 'DELETE FROM sent_log WHERE seq <= (SELECT seq FROM sent_log ORDER BY seq DESC LIMIT 1 OFFSET ?)',
   probe: 'INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)',
 } as const;
 

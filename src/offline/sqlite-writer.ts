@@ -24,6 +24,16 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
 }
 
 /**
+ * A write's result, with where its sent records went: the ones not skipped (dropped with a refused
+ * message), in order, are rows `sentFirstSeq`, `sentFirstSeq + 1`, ... of `sent_log`.
+ */
+export interface LoggedWrite extends WriteResult {
+  readonly sentFirstSeq: number;
+  /** Indexes, in the batch's sent records, of those not written. */
+  readonly sentSkipped: readonly number[];
+}
+
+/**
  * The writer thread, as a self-contained CommonJS script (so it runs the same from `dist/` and
  * from the TypeScript sources under test). It owns the only write connection: a commit, with its
  * fsync, blocks this thread, never the event loop that serves the sockets.
@@ -90,12 +100,21 @@ const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbe
       u.bytes += bytes;
     }
   }
+  // Appended rows get consecutive seqs (each the largest plus one), from the first one's on;
+  // the driver indexes them by that, skipping the records dropped here.
+  let sentFirstSeq = 0;
+  const sentSkipped = [];
   for (let i = 0; i < sentStrings.length; i += 2) {
     const sender = sentStrings[i], clientId = sentStrings[i + 1];
-    if (!dropped.has(sender + '\\n' + clientId)) s.upsertSent.run(sender, clientId, sentNumbers[i], sentNumbers[i + 1]);
+    if (dropped.has(sender + '\\n' + clientId)) {
+      sentSkipped.push(i / 2);
+      continue;
+    }
+    const { lastInsertRowid } = s.appendSent.run(sender, clientId, sentNumbers[i], sentNumbers[i + 1]);
+    if (sentFirstSeq === 0) sentFirstSeq = Number(lastInsertRowid);
   }
   saveUsage(usage);
-  return { refused };
+  return { refused, sentFirstSeq, sentSkipped };
 });
 const purge = db.transaction((now, maxSentRecords) => {
   s.purgeSent.run(now);
@@ -162,8 +181,8 @@ export class SqliteWriter {
     return this.failure === undefined;
   }
 
-  write(batch: InboxWrite): Promise<WriteResult> {
-    return this.run({ kind: 'write', batch: flatten(batch) }) as Promise<WriteResult>;
+  write(batch: InboxWrite): Promise<LoggedWrite> {
+    return this.run({ kind: 'write', batch: flatten(batch) }) as Promise<LoggedWrite>;
   }
 
   async probe(): Promise<void> {

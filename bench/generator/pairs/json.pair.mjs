@@ -1,11 +1,17 @@
 // A sender and a receiver speaking the `im.v1.json` subprotocol, as a careful client would: the
 // receiver acks every message it gets (all ids received in one read go out in one `ack` frame,
 // the batching the `ids` array exists for), and a message is confirmed when its sender gets `sent`.
+// Client ids are random, as the SDK's are (a UUID per message), followed by the latency stamp.
+import { randomUUID } from 'node:crypto';
 import { connect } from '../client-connection.mjs';
 import { messageBody, messageId, nowMicros, parseMessageId } from '../message-body.mjs';
 import { SequenceChecker } from '../sequence-checker.mjs';
 import { TextFrameBatch } from '../text-frame-batch.mjs';
 import { JSON_EVENTS, JSON_SUBPROTOCOL, KEPT_SERVER_ERROR_SAMPLES, STATUS_DELIVERED } from '../../bench.constants.mjs';
+
+const CLIENT_ID_SEPARATOR = '.';
+/** Where the stamp starts in a client id: after the 36 characters of a UUID and the separator. */
+const STAMP_OFFSET = 37;
 
 export class JsonPair {
   sent = 0;
@@ -51,12 +57,12 @@ export class JsonPair {
     return this.checker.received;
   }
 
-  /** Sends `count` messages in one write; the client id doubles as the latency stamp. */
+  /** Sends `count` messages in one write; the client id carries the latency stamp after its UUID. */
   send(count) {
     const batch = this.batch;
     for (let i = 0; i < count; i++) {
       const id = messageId(this.index, this.sent++, nowMicros());
-      batch.add(`${this.framePrefix}${id}","body":"${messageBody(id)}"}}`);
+      batch.add(`${this.framePrefix}${randomUUID()}${CLIENT_ID_SEPARATOR}${id}","body":"${messageBody(id)}"}}`);
     }
     batch.send();
   }
@@ -103,7 +109,9 @@ export class JsonPair {
     }
     this.confirmed++;
     if (frame.data.status !== STATUS_DELIVERED) this.notDelivered++;
-    const sentAtMicros = parseMessageId(frame.data.id, this.scratch) ? this.scratch.sentAtMicros : 0;
+    const sentAtMicros = parseMessageId(frame.data.id.slice(STAMP_OFFSET), this.scratch)
+      ? this.scratch.sentAtMicros
+      : 0;
     this.listener.onConfirmed(this, sentAtMicros);
   }
 
