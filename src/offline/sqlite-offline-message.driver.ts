@@ -86,6 +86,8 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private readonly sentIndex = new SentLogIndex(MAX_SENT_RECORDS / 2);
   /** Every row of `sent_log` up to this seq is in `sentIndex`. */
   private indexedSeq = 0;
+  /** Sent records of writes handed to the writer thread and not answered yet. */
+  private unansweredSent = 0;
 
   constructor(
     private readonly path: string,
@@ -113,9 +115,14 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   async write(batch: InboxWrite): Promise<WriteResult> {
     const sent = PackedSentRecords.of(batch.sent);
-    const result = await this.opened().writer!.write({ ...batch, sent });
-    this.indexWritten(sent, result);
-    return { refused: result.refused };
+    this.unansweredSent += sent.length;
+    try {
+      const result = await this.opened().writer!.write({ ...batch, sent });
+      this.indexWritten(sent, result);
+      return { refused: result.refused };
+    } finally {
+      this.unansweredSent -= sent.length;
+    }
   }
 
   /** The sent records of a committed write into the index, at the seqs the writer gave them. */
@@ -134,10 +141,16 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   /**
-   * Indexes the rows of the log past `indexedSeq`: all of them when the store opens; before a
-   * lookup, those committed since by another store on this file, or by this one's writer thread
-   * before its answer came.
+   * Before a lookup: indexes the rows another store on this file appended since, if any. Rows
+   * past `indexedSeq` that may all be this store's own, committed and not answered yet, are left
+   * to their answer: reading them here would read nearly every row twice under load.
    */
+  private catchUpSentLog(): void {
+    const last = (this.statements!.maxSentSeq.get() as { m: number | null }).m ?? 0;
+    if (last - this.indexedSeq > this.unansweredSent) this.indexSentLog();
+  }
+
+  /** Indexes the rows of the log past `indexedSeq`: all of them when the store opens. */
   private indexSentLog(): void {
     const rows = this.statements!.sentAfter.iterate(this.indexedSeq) as IterableIterator<[number, string, string]>;
     for (const [seq, sender, clientId] of rows) {
@@ -196,7 +209,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   async findSent(sender: string, clientId: string, now: number): Promise<SentRecord | undefined> {
     const { sentAt } = this.opened().statements!;
-    this.indexSentLog();
+    this.catchUpSentLog();
     // Newest first: the latest answer for the pair is the one that counts.
     for (const seq of this.sentIndex.candidates(sender, clientId)) {
       const row = sentAt.get(seq) as
@@ -242,6 +255,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
       listSent: db.prepare('SELECT sender, client_id FROM sent_log WHERE expires_at > ?'),
       sentAfter: db.prepare('SELECT seq, sender, client_id FROM sent_log WHERE seq > ? ORDER BY seq').raw(true),
+      maxSentSeq: db.prepare('SELECT max(seq) AS m FROM sent_log'),
       sentAt: db.prepare('SELECT sender, client_id, delivered, expires_at FROM sent_log WHERE seq = ?').raw(true),
     };
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,5 +106,41 @@ describe('SQLite file with sent records keyed by (sender, client id)', () => {
     reopened.close();
     expect(tables).toContain('sent_log');
     expect(tables).not.toContain('sent_record');
+  });
+});
+
+describe('SQLite sent log', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'im-gateway-sent-log-'));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds records with random client ids after a reopen, and new ones after every old one was purged', async () => {
+    const path = join(dir, 'offline.db');
+    const records = Array.from({ length: 3_000 }, (_, i) => ({
+      sender: `user-${i % 40}`,
+      clientId: randomUUID(),
+      status: i % 2 === 0 ? ('delivered' as const) : ('queued' as const),
+      expiresAt: NOW + 60_000,
+    }));
+    let store = new SqliteOfflineMessageDriver(path);
+    await store.open();
+    await store.write({ append: [], remove: [], sent: records.slice(0, 1_500) });
+    await store.write({ append: [], remove: [], sent: records.slice(1_500) });
+    await store.close();
+
+    store = new SqliteOfflineMessageDriver(path);
+    await store.open();
+    try {
+      for (const record of records) expect(await store.findSent(record.sender, record.clientId, NOW)).toEqual(record);
+      expect(await store.findSent('user-1', randomUUID(), NOW)).toBeUndefined();
+
+      // Every record expired and purged: a seq is not given twice, so a new record is indexed and found.
+      await store.purgeExpired(NOW + 60_000);
+      expect(await store.findSent(records[0]!.sender, records[0]!.clientId, NOW)).toBeUndefined();
+      const again = { ...records[0]!, clientId: randomUUID(), status: 'queued' as const, expiresAt: NOW + 120_000 };
+      await store.write({ append: [], remove: [], sent: [again] });
+      expect(await store.findSent(again.sender, again.clientId, NOW + 60_001)).toEqual(again);
+    } finally {
+      await store.close();
+    }
   });
 });

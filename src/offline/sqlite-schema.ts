@@ -28,8 +28,9 @@ export const SQLITE_SCHEMA = `
   -- rewrote a random page per record. The message id is derived from the key, so it is not
   -- stored. Looked up by seq, through the index kept in memory (sent-log-index.ts); a newer row
   -- for the same pair (queued, then delivered) supersedes an older one.
+  -- AUTOINCREMENT: a seq is never given again, even once every row has been purged.
   CREATE TABLE IF NOT EXISTS sent_log (
-    seq        INTEGER PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     sender     TEXT    NOT NULL,
     client_id  TEXT    NOT NULL,
     delivered  INTEGER NOT NULL,

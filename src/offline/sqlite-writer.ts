@@ -100,7 +100,7 @@ const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbe
       u.bytes += bytes;
     }
   }
-  // Appended rows get consecutive seqs (each the largest plus one), from the first one's on;
+  // Appended rows get consecutive seqs (AUTOINCREMENT: one past the largest ever given), from the first one's on;
   // the driver indexes them by that, skipping the records dropped here.
   let sentFirstSeq = 0;
   const sentSkipped = [];
