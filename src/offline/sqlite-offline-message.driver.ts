@@ -92,6 +92,8 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   constructor(
     private readonly path: string,
     private readonly synchronous: SqliteSynchronous = 'full',
+    /** The sent log's cap, kept as records are appended; the purge's `maxSentRecords` applies too. */
+    private readonly maxSentRecords = MAX_SENT_RECORDS,
   ) {
     super();
   }
@@ -110,7 +112,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     this.db = db;
     this.statements = this.prepare(db);
     this.indexSentLog();
-    this.writer = new SqliteWriter(this.path, this.synchronous);
+    this.writer = new SqliteWriter(this.path, this.synchronous, this.maxSentRecords);
   }
 
   async write(batch: InboxWrite): Promise<WriteResult> {

@@ -143,4 +143,30 @@ describe('SQLite sent log', () => {
       await store.close();
     }
   });
+
+  it('keeps the log at its cap as records are appended, without waiting for the purge', async () => {
+    const path = join(dir, 'capped.db');
+    const store = new SqliteOfflineMessageDriver(path, 'full', 15);
+    await store.open();
+    const records = Array.from({ length: 40 }, () => ({
+      sender: 'alice',
+      clientId: randomUUID(),
+      status: 'delivered' as const,
+      expiresAt: NOW + 60_000,
+    }));
+    try {
+      for (let i = 0; i < records.length; i += 10) {
+        await store.write({ append: [], remove: [], sent: records.slice(i, i + 10) });
+      }
+      const found = [];
+      for (const record of records)
+        found.push((await store.findSent(record.sender, record.clientId, NOW)) !== undefined);
+      expect(found).toEqual(records.map((_, i) => i >= 25));
+    } finally {
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM sent_log').pluck().get()).toBe(15);
+    db.close();
+  });
 });

@@ -87,6 +87,7 @@ export const SQLITE_WRITES = {
   // A scan, once a minute in the writer thread: cheaper than an expiry index updated per record.
   purgeSent: 'DELETE FROM sent_log WHERE expires_at <= ?',
   capSent: 'DELETE FROM sent_log WHERE seq <= (SELECT seq FROM sent_log ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+  trimSent: 'DELETE FROM sent_log WHERE seq <= ?',
   probe: 'INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)',
 } as const;
 

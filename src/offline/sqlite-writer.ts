@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
-import type { InboxWrite, WriteResult } from './offline-message.store.js';
+import { type InboxWrite, MAX_SENT_RECORDS, type WriteResult } from './offline-message.store.js';
 import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
 
@@ -103,6 +103,7 @@ const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbe
   // Appended rows get consecutive seqs (AUTOINCREMENT: one past the largest ever given), from the first one's on;
   // the driver indexes them by that, skipping the records dropped here.
   let sentFirstSeq = 0;
+  let lastSentSeq = 0;
   const sentSkipped = [];
   for (let i = 0; i < sentStrings.length; i += 2) {
     const sender = sentStrings[i], clientId = sentStrings[i + 1];
@@ -112,7 +113,11 @@ const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbe
     }
     const { lastInsertRowid } = s.appendSent.run(sender, clientId, sentNumbers[i], sentNumbers[i + 1]);
     if (sentFirstSeq === 0) sentFirstSeq = Number(lastInsertRowid);
+    lastSentSeq = Number(lastInsertRowid);
   }
+  // The log's oldest rows beyond its cap go as new ones come, a few per write, not millions at
+  // once in the minute's purge (which blocked this thread while records piled up).
+  if (lastSentSeq > workerData.maxSentRecords) s.trimSent.run(lastSentSeq - workerData.maxSentRecords);
   saveUsage(usage);
   return { refused, sentFirstSeq, sentSkipped };
 });
@@ -160,13 +165,15 @@ export class SqliteWriter {
   private nextId = 1;
   private failure: Error | undefined;
 
-  constructor(path: string, synchronous: SqliteSynchronous) {
+  /** `maxSentRecords`: the sent log's cap, kept as records are appended (MAX_SENT_RECORDS). */
+  constructor(path: string, synchronous: SqliteSynchronous, maxSentRecords = MAX_SENT_RECORDS) {
     this.worker = new Worker(WRITER_SOURCE, {
       eval: true,
       workerData: {
         path,
         synchronous: synchronous.toUpperCase(),
         busyTimeoutMs: BUSY_TIMEOUT_MS,
+        maxSentRecords,
         sql: SQLITE_WRITES,
         driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
       },
