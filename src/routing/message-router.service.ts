@@ -66,10 +66,6 @@ const RECENTLY_DELIVERED_MS = 30_000;
 /** Why a send was refused because an earlier one of its connection was (`SendListener.holdsBack`). */
 const HELD_BACK_TEXT = 'an earlier send of this connection was refused: send it again first, then this one';
 
-/** `listener.holdsBack(order)`, for a send numbered by its connection; never for the admin API's. */
-const holdsBack = (listener: SendListener | undefined, order: number | undefined): boolean =>
-  order !== undefined && listener?.holdsBack?.(order) === true;
-
 /** Inbox messages read per round of a drain: bounds memory for a 100,000-message inbox. */
 export const DRAIN_BATCH_SIZE = 500;
 
@@ -269,10 +265,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
 
   /** A send admitted as new: numbered and routed now, unless an earlier send of its sender was refused. */
   private accept(id: string, { from, clientId, to, body, listener, order }: TrackedSend): Promise<void> | void {
-    if (holdsBack(listener, order)) {
-      this.heldBack(clientId, listener);
-      return;
-    }
+    if (this.heldBack(clientId, listener, order)) return;
     const now = Date.now();
     const message = { id, seq: this.sequence.next(now), from, to, body, ts: now, clientId };
     if (this.shared) return this.routeShared(message, listener, order);
@@ -471,15 +464,13 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       return undefined;
     }
     // An earlier send of the same connection was refused while this one's presence was read.
-    if (holdsBack(notify, order)) {
-      this.heldBack(message.clientId!, notify!);
-      return undefined;
-    }
+    if (this.heldBack(message.clientId!, notify, order)) return undefined;
     const others = nodes.filter((node) => node !== this.nodeId);
     if (others.length === 0) {
       if (this.pool.connectionsOf(message.to) !== undefined) {
-        return () =>
-          holdsBack(notify, order) ? this.heldBack(message.clientId!, notify!) : this.route(message, notify);
+        return () => {
+          if (!this.heldBack(message.clientId!, notify, order)) this.route(message, notify);
+        };
       }
       return this.storeShared(message, notify, order);
     }
@@ -561,12 +552,15 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   }
 
   /**
-   * A send whose sender must not have it routed now (`SendListener.holdsBack`): an earlier send of
-   * the same connection was refused, or the connection closed. It is refused, so that it comes
-   * again behind the earlier one; nothing of it was stored.
+   * Refuses send `clientId` when its sender must not have it routed now (`SendListener.holdsBack`):
+   * an earlier send of the same connection was refused, or the connection closed. It comes again
+   * behind the earlier one; nothing of it was stored. False, and nothing said, when it may go on.
+   * Only a send numbered by its connection (`order`) can be held back, never the admin API's.
    */
-  private heldBack(clientId: string, notify: SendListener): void {
+  private heldBack(clientId: string, notify: SendListener | undefined, order: number | undefined): boolean {
+    if (order === undefined || notify?.holdsBack?.(order) !== true) return false;
     notify.fail(clientId, 'STORE_UNAVAILABLE', HELD_BACK_TEXT);
+    return true;
   }
 
   /** Presence could not be read: a JSON sender is told to retry; plain text is counted as dropped. */
