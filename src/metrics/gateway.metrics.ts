@@ -82,12 +82,10 @@ export class DeliveryLatencyHistogram extends Histogram<string> {
   private recordedUpTo(le: string | number | undefined): number {
     const bound = le === '+Inf' || le === undefined ? Number.POSITIVE_INFINITY : Number(le);
     let count = 0;
-    for (let i = 0; i < this.recorded.length; i++) {
-      if (i < this.bounds.length && this.bounds[i]! > bound) break;
-      if (i === this.bounds.length && bound !== Number.POSITIVE_INFINITY) break;
-      count += this.recorded[i]!;
-    }
-    return count;
+    let i = 0;
+    for (; i < this.bounds.length && this.bounds[i]! <= bound; i++) count += this.recorded[i]!;
+    // Past the highest bound: only `+Inf` holds those.
+    return i === this.bounds.length && bound === Number.POSITIVE_INFINITY ? count + this.recorded[i]! : count;
   }
 }
 
