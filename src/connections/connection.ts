@@ -184,6 +184,7 @@ export class Connection implements SendListener {
   /** Writes a held message; it stays unsettled until acked (JSON) or written out (plain text). */
   writeHeld(message: ImMessage): void {
     this.markHeld(message);
+    // JSON's hot path: no one-message page to allocate, since no write callback settles it.
     if (this.acks) this.channel.send(this.codec.message(message));
     else this.sendHeld([message]);
   }
