@@ -203,23 +203,31 @@ describe('hardening: one client cannot grow memory or stall the event loop', () 
       for (let i = 1; i <= 3_000; i++) insert.run(i, `big-${i}`, 'bob', 'alice', body, now, now + 3_600_000);
     })();
     db.close();
-    // Without fsync per commit, what is left of a send's time is the gateway's own work.
-    child = await ChildGateway.start({
-      SQLITE_PATH: path,
-      SQLITE_SYNCHRONOUS: 'normal',
-      LOG_LEVEL: 'warn',
-      INBOX_MAX_BYTES: String(1 << 30),
-    });
-    const alice = await json('alice');
-    let slowest = 0;
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      alice.send(`next-${i}`, 'bob', 'one more');
-      expect(await alice.next('sent')).toMatchObject({ id: `next-${i}`, status: 'queued' });
-      slowest = Math.max(slowest, performance.now() - started);
+    // Without fsync per commit, what is left of a send's time is the gateway's own work. A scan
+    // of the inbox costs every restart's first send; a stall of a busy machine costs one try. So
+    // the gateway restarts until one try's slowest send is under the bound, three tries at most.
+    const slowestPerTry: number[] = [];
+    for (let attempt = 0; attempt < 3 && !slowestPerTry.some((ms) => ms < 100); attempt++) {
+      await child?.stop();
+      child = await ChildGateway.start({
+        SQLITE_PATH: path,
+        SQLITE_SYNCHRONOUS: 'normal',
+        LOG_LEVEL: 'warn',
+        INBOX_MAX_BYTES: String(1 << 30),
+      });
+      const alice = await json('alice');
+      let slowest = 0;
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        alice.send(`next-${attempt}-${i}`, 'bob', 'one more');
+        expect(await alice.next('sent')).toMatchObject({ id: `next-${attempt}-${i}`, status: 'queued' });
+        slowest = Math.max(slowest, performance.now() - started);
+      }
+      await alice.close();
+      slowestPerTry.push(slowest);
     }
-    console.info(`full inbox: slowest send to it ${slowest.toFixed(0)} ms`);
+    console.info(`full inbox: slowest send to it ${slowestPerTry.map((ms) => ms.toFixed(0)).join(', ')} ms`);
     // Counting the inbox on the main thread took about 190 ms here (520 ms for 10,000 × 65 KB).
-    expect(slowest).toBeLessThan(100);
+    expect(Math.min(...slowestPerTry)).toBeLessThan(100);
   }, 60_000);
 });
