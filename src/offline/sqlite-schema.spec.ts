@@ -144,6 +144,54 @@ describe('SQLite sent log', () => {
     }
   });
 
+  it('indexes a write of many pages of records at the seqs they got, around records dropped with a refused message', async () => {
+    const store = new SqliteOfflineMessageDriver(join(dir, 'paged.db'));
+    await store.open();
+    // 1,000 live records, then queued messages to carol whose quota takes the first 30 only;
+    // then another 203 live records: a refused message's record falls out between full pages.
+    const live = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        sender: `user-${i % 7}`,
+        clientId: randomUUID(),
+        status: 'delivered' as const,
+        expiresAt: NOW + 60_000,
+      }));
+    const before = live(1_000);
+    const after = live(203);
+    const queued = Array.from({ length: 100 }, () => ({
+      sender: 'dave',
+      clientId: randomUUID(),
+      status: 'queued' as const,
+      expiresAt: NOW + 60_000,
+    }));
+    const append = queued.map(({ clientId }, i) => ({
+      id: `q-${i}`,
+      seq: i + 1,
+      from: 'dave',
+      to: 'carol',
+      body: 'x',
+      ts: NOW,
+      expiresAt: NOW + 60_000,
+      clientId,
+    }));
+    try {
+      const result = await store.write({
+        append,
+        remove: [],
+        sent: [...before, ...queued, ...after],
+        quota: { maxMessages: 30, maxBytes: 1_000_000 },
+      });
+      expect(result.refused).toEqual(append.slice(30).map((m) => m.id));
+      for (const record of [...before, ...queued.slice(0, 30), ...after]) {
+        expect(await store.findSent(record.sender, record.clientId, NOW)).toEqual(record);
+      }
+      for (const record of queued.slice(30))
+        expect(await store.findSent(record.sender, record.clientId, NOW)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps the log at its cap as records are appended, without waiting for the purge', async () => {
     const path = join(dir, 'capped.db');
     const store = new SqliteOfflineMessageDriver(path, 'full', 15);

@@ -69,6 +69,13 @@ export function migrateSqliteSchema(db: Database.Database): void {
   })();
 }
 
+/**
+ * Sent records appended by one statement: a statement's own cost, AUTOINCREMENT's bookkeeping
+ * included, is paid once per page instead of once per record (about half the writer's time per
+ * record). 64 × 4 parameters stays far below SQLite's limit.
+ */
+export const SENT_APPEND_PAGE = 64;
+
 export const SQLITE_WRITES = {
   // A resend of a stored message (same derived id) is a no-op; any other conflict is an error,
   // never a silently dropped message.
@@ -83,6 +90,7 @@ export const SQLITE_WRITES = {
              ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
   dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
   appendSent: 'INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)',
+  appendSentPage: `INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES ${Array(SENT_APPEND_PAGE).fill('(?, ?, ?, ?)').join(', ')}`,
   purge: 'DELETE FROM inbox WHERE expires_at <= ? RETURNING recipient, octet_length(body) AS bytes',
   // A scan, once a minute in the writer thread: cheaper than an expiry index updated per record.
   purgeSent: 'DELETE FROM sent_log WHERE expires_at <= ?',

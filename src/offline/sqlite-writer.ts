@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import { type InboxWrite, MAX_SENT_RECORDS, type WriteResult } from './offline-message.store.js';
 import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages, PackedSentRecords } from './packed-messages.js';
-import { BUSY_TIMEOUT_MS, SQLITE_WRITES } from './sqlite-schema.js';
+import { BUSY_TIMEOUT_MS, SENT_APPEND_PAGE, SQLITE_WRITES } from './sqlite-schema.js';
 
 /**
  * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
@@ -70,6 +70,9 @@ function removed(usage, row) {
   u.bytes -= row.bytes;
 }
 
+// The parameters of one page of sent records (\`appendSentPage\`), reused by every write.
+const page = new Array(${SENT_APPEND_PAGE * 4});
+
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
 // per message, in the order of \`PackedMessages\`, and two of each per record (\`PackedSentRecords\`).
 const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbers, quota }) => {
@@ -105,15 +108,27 @@ const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbe
   let sentFirstSeq = 0;
   let lastSentSeq = 0;
   const sentSkipped = [];
+  // A full page goes in one statement, whose rows take consecutive seqs in the order listed.
+  let paged = 0;
   for (let i = 0; i < sentStrings.length; i += 2) {
     const sender = sentStrings[i], clientId = sentStrings[i + 1];
-    if (dropped.has(sender + '\\n' + clientId)) {
+    if (dropped.size > 0 && dropped.has(sender + '\\n' + clientId)) {
       sentSkipped.push(i / 2);
       continue;
     }
-    const { lastInsertRowid } = s.appendSent.run(sender, clientId, sentNumbers[i], sentNumbers[i + 1]);
-    if (sentFirstSeq === 0) sentFirstSeq = Number(lastInsertRowid);
-    lastSentSeq = Number(lastInsertRowid);
+    const at = 4 * paged;
+    page[at] = sender;
+    page[at + 1] = clientId;
+    page[at + 2] = sentNumbers[i];
+    page[at + 3] = sentNumbers[i + 1];
+    if (++paged < ${SENT_APPEND_PAGE}) continue;
+    lastSentSeq = Number(s.appendSentPage.run(page).lastInsertRowid);
+    if (sentFirstSeq === 0) sentFirstSeq = lastSentSeq - ${SENT_APPEND_PAGE} + 1;
+    paged = 0;
+  }
+  for (let at = 0; at < 4 * paged; at += 4) {
+    lastSentSeq = Number(s.appendSent.run(page[at], page[at + 1], page[at + 2], page[at + 3]).lastInsertRowid);
+    if (sentFirstSeq === 0) sentFirstSeq = lastSentSeq;
   }
   // The log's oldest rows beyond its cap go as new ones come, a few per write, not millions at
   // once in the minute's purge (which blocked this thread while records piled up).
