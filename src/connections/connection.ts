@@ -202,8 +202,8 @@ export class Connection implements SendListener {
 
   /**
    * Writes messages already marked held. Plain text settles them all from one write callback, on
-   * the last frame: frames written in one turn leave corked, in one `writev` that succeeds or
-   * fails as a whole, and a write's callback runs only after those of the writes before it.
+   * the last frame: frames written in one turn leave in one TCP write (`SocketChannel.send`),
+   * which succeeds or fails as a whole, and a write's callback runs only after those before it.
    */
   private sendHeld(messages: readonly ImMessage[]): void {
     const last = messages.length - 1;

@@ -23,9 +23,24 @@ const SLOW_CONSUMER_HARD_FACTOR = 4;
 /** A slow consumer gets this long to read what is in flight and our 1013 close frame. */
 const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
 
-interface CorkableSocket {
-  cork(): void;
-  uncork(): void;
+/** The TCP socket under a `ws` socket: what the channel writes its frames to. */
+interface TcpSocket {
+  readonly writable: boolean;
+  write(data: Buffer, cb?: (error?: Error | null) => void): boolean;
+}
+
+/** A text frame's first byte: FIN, opcode 1. Server frames are not masked (RFC 6455 5.1). */
+const TEXT_FRAME = 0x81;
+/** Payload lengths in a frame header: up to 125 in the second byte, then 16 or 64 bits after it. */
+const LENGTH_IN_HEADER = 125;
+const LENGTH_16 = 126;
+const LENGTH_64 = 127;
+const TWO_POW_32 = 2 ** 32;
+
+/** Header bytes of a text frame of `length` payload bytes. */
+function headerBytes(length: number): number {
+  if (length <= LENGTH_IN_HEADER) return 2;
+  return length < 65_536 ? 4 : 10;
 }
 
 /** `WebSocket.OPEN` and `CLOSED` without importing `ws` into the domain. */
@@ -44,9 +59,16 @@ export class SocketChannel {
   slowConsumer = false;
   private slowCheck: NodeJS.Timeout | undefined;
   private readPause: ReadPause | undefined;
-  /** The TCP socket under a `ws` socket (absent under a test stub). */
-  private readonly tcp: CorkableSocket | undefined;
-  private corked = false;
+  /** The TCP socket under a `ws` socket (absent under a test stub, which gets each frame from `ws`'s own send). */
+  private readonly tcp: TcpSocket | undefined;
+  /** Text frames of this turn, not written yet, with their UTF-8 payload sizes. */
+  private pending: string[] = [];
+  private pendingSizes: number[] = [];
+  /** Their bytes on the wire, headers included. */
+  private pendingBytes = 0;
+  /** Write callbacks of pending frames, called in order once their bytes are written. */
+  private pendingCallbacks: Array<(error?: Error | null) => void> = [];
+  private flushScheduled = false;
 
   constructor(
     readonly socket: SocketLike,
@@ -55,7 +77,7 @@ export class SocketChannel {
     /** Told once, when the channel closes its client as a slow consumer. */
     private readonly onSlowConsumer: () => void,
   ) {
-    this.tcp = (socket as { _socket?: CorkableSocket })._socket;
+    this.tcp = (socket as { _socket?: TcpSocket })._socket;
   }
 
   get isOpen(): boolean {
@@ -63,29 +85,44 @@ export class SocketChannel {
   }
 
   /**
-   * Frames written in one turn of the event loop leave in one TCP write: the socket is corked at
-   * the first and uncorked once the current batch of incoming frames has been handled.
+   * Frames written in one turn of the event loop leave in one TCP write of one buffer, framed
+   * here: `ws` would allocate a header and queue two chunks per frame, and a turn writes many.
+   * Every other frame (ping, pong, close) goes through `ws`, after what is pending (`flush`).
    */
   send(frame: string, written?: (error?: Error | null) => void): void {
-    this.corkForTurn();
-    this.socket.send(frame, written);
+    if (this.tcp === undefined || !this.isOpen) {
+      // `ws` answers a write to a socket that is not open through `written`, with its error.
+      this.socket.send(frame, written);
+      return;
+    }
+    const size = Buffer.byteLength(frame);
+    this.pending.push(frame);
+    this.pendingSizes.push(size);
+    this.pendingBytes += headerBytes(size) + size;
+    if (written !== undefined) this.pendingCallbacks.push(written);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
     this.checkBackpressure();
   }
 
   /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
   pong(data: Buffer): void {
     if (!this.isOpen) return;
-    this.corkForTurn();
+    this.flush();
     this.socket.pong(data);
     this.checkBackpressure();
   }
 
   ping(): void {
+    this.flush();
     this.socket.ping();
   }
 
   terminate(): void {
     this.socket.terminate();
+    this.flush();
   }
 
   /**
@@ -93,6 +130,7 @@ export class SocketChannel {
    * (a dead link) is cut, so nothing waits on it (`ws` alone would wait 30 s).
    */
   close(code: number, reason: string): void {
+    this.flush();
     this.socket.close(code, reason);
     setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_GRACE_MS).unref();
   }
@@ -104,6 +142,7 @@ export class SocketChannel {
   closeSlowConsumer(): void {
     if (!this.isOpen) return;
     this.slowConsumer = true;
+    this.flush();
     this.socket.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
     setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
     // Not from inside the write or route that found it slow: the router may be iterating this user.
@@ -141,6 +180,7 @@ export class SocketChannel {
   /** The socket is gone: its timers stop. */
   dispose(): void {
     clearTimeout(this.slowCheck);
+    this.flush();
   }
 
   private pauseReading(reason: ReadPause): void {
@@ -154,13 +194,15 @@ export class SocketChannel {
    * held is handed on by the normal close path.
    */
   private checkBackpressure(): void {
-    const buffered = this.socket.bufferedAmount;
+    const buffered = this.socket.bufferedAmount + this.pendingBytes;
     const limit = this.slowConsumerBytes;
-    if (buffered <= limit || this.slowConsumer || this.slowCheck !== undefined) return;
+    if (buffered <= limit || this.slowConsumer) return;
+    // Checked during the grace too: growing far past the limit meanwhile ends it at once.
     if (buffered > limit * SLOW_CONSUMER_HARD_FACTOR) {
       this.closeSlowConsumer();
       return;
     }
+    if (this.slowCheck !== undefined) return;
     this.slowCheck = setTimeout(() => {
       this.slowCheck = undefined;
       if (this.socket.bufferedAmount > limit) this.closeSlowConsumer();
@@ -168,15 +210,49 @@ export class SocketChannel {
     this.slowCheck.unref();
   }
 
-  private corkForTurn(): void {
-    if (this.corked || this.tcp === undefined) return;
-    this.corked = true;
-    this.tcp.cork();
-    process.nextTick(this.uncork);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.tcp!.uncork();
+  /**
+   * Writes the pending frames as one buffer. Once the socket is closing (a close frame went out,
+   * or `ws` answered the peer's) no data frame may follow: they are dropped and their callbacks
+   * hear an error, so what they carried stays held and goes back to the inbox.
+   */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const frames = this.pending;
+    if (frames.length === 0) return;
+    const sizes = this.pendingSizes;
+    const callbacks = this.pendingCallbacks;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingSizes = [];
+    this.pendingCallbacks = [];
+    this.pendingBytes = 0;
+    const tcp = this.tcp!;
+    if (!this.isOpen || !tcp.writable) {
+      const error = new Error('WebSocket is not open: frames written in its last turn were not sent');
+      for (const callback of callbacks) callback(error);
+      return;
+    }
+    const buffer = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const size = sizes[i]!;
+      buffer[at++] = TEXT_FRAME;
+      if (size <= LENGTH_IN_HEADER) {
+        buffer[at++] = size;
+      } else if (size < 65_536) {
+        buffer[at++] = LENGTH_16;
+        at = buffer.writeUInt16BE(size, at);
+      } else {
+        buffer[at++] = LENGTH_64;
+        at = buffer.writeUInt32BE(Math.floor(size / TWO_POW_32), at);
+        at = buffer.writeUInt32BE(size >>> 0, at);
+      }
+      at += buffer.write(frames[i]!, at, size, 'utf8');
+    }
+    if (callbacks.length === 0) tcp.write(buffer);
+    else
+      tcp.write(buffer, (error) => {
+        for (const callback of callbacks) callback(error);
+      });
   };
 }
