@@ -83,6 +83,30 @@ describe('codec properties', () => {
     );
   });
 
+  it('encodeMessage and encodeSent write what JSON.stringify writes, for strings made of what it escapes', () => {
+    // Quotes, backslashes, every control, lone and paired surrogates, U+2028, among plain text.
+    const tricky = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom('"', '\\', '\u2028', '\ud800', '\udfff', '😀', '\ud83d', 'é', 'ab'),
+          fc.integer({ min: 0, max: 0x1f }).map((code) => String.fromCharCode(code)),
+        ),
+        { maxLength: 12 },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(tricky, tricky, tricky, (body, from, id) => {
+        expect(encodeMessage({ id, seq: 1, from, to: from, body, ts: 7 })).toBe(
+          JSON.stringify({ event: 'message', data: { id, from, to: from, body, ts: 7 } }),
+        );
+        expect(encodeSent(body, id, 'queued')).toBe(
+          JSON.stringify({ event: 'sent', data: { id: body, messageId: id, status: 'queued' } }),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   it('encodeMessage and encodeSent write exactly what JSON.stringify writes for the frame', () => {
     fc.assert(
       fc.property(
