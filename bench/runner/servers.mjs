@@ -10,11 +10,6 @@ import { DEFAULT_WS_PATH, UNLIMITED_RATE } from '../bench.constants.mjs';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REFERENCE_SCRIPT = fileURLToPath(new URL('../reference-server.mjs', import.meta.url));
 export const GATEWAY_ENTRY = join(REPO_ROOT, 'dist', 'main.js');
-/**
- * Node with the flags `npm start` and the image run the gateway with (a young generation of up to
- * 64 MB a semi-space), for every server: the references run on the same runtime settings.
- */
-const NODE = [process.execPath, '--max-semi-space-size=64'];
 
 export const SERVER_KINDS = Object.freeze([
   'reference',
@@ -50,10 +45,10 @@ export function serverLaunch(kind, { host, port, gatewayEnv, cluster }) {
   const common = { HOST: host, PORT: String(port), WS_PATH: DEFAULT_WS_PATH };
   switch (kind) {
     case 'reference':
-      return { argv: [...NODE, REFERENCE_SCRIPT], cwd: REPO_ROOT, env: common, cleanup() {} };
+      return { argv: [process.execPath, REFERENCE_SCRIPT], cwd: REPO_ROOT, env: common, cleanup() {} };
     case 'reference-batched':
       return {
-        argv: [...NODE, REFERENCE_SCRIPT],
+        argv: [process.execPath, REFERENCE_SCRIPT],
         cwd: REPO_ROOT,
         env: { ...common, BATCH_WRITES: 'turn' },
         cleanup() {},
@@ -70,7 +65,7 @@ export function serverLaunch(kind, { host, port, gatewayEnv, cluster }) {
         SQLITE_SYNCHRONOUS: gatewayEnv.SQLITE_SYNCHRONOUS ?? 'full',
       };
       return {
-        argv: [...NODE, REFERENCE_SCRIPT],
+        argv: [process.execPath, REFERENCE_SCRIPT],
         cwd: REPO_ROOT,
         env,
         cleanup: () => rmSync(storage, { recursive: true, force: true }),
@@ -86,7 +81,7 @@ export function serverLaunch(kind, { host, port, gatewayEnv, cluster }) {
         ...gatewayEnv,
       };
       return {
-        argv: [...NODE, GATEWAY_ENTRY],
+        argv: [process.execPath, GATEWAY_ENTRY],
         cwd: REPO_ROOT,
         env,
         cleanup: () => rmSync(storage, { recursive: true, force: true }),
@@ -103,7 +98,7 @@ export function serverLaunch(kind, { host, port, gatewayEnv, cluster }) {
         ...GATEWAY_COMMON,
         ...gatewayEnv,
       };
-      return { argv: [...NODE, GATEWAY_ENTRY], cwd: REPO_ROOT, env, cleanup() {} };
+      return { argv: [process.execPath, GATEWAY_ENTRY], cwd: REPO_ROOT, env, cleanup() {} };
     }
     default:
       throw new Error(`unknown server kind "${kind}"; expected one of ${SERVER_KINDS.join(', ')}`);
