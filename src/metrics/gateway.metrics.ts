@@ -140,10 +140,17 @@ export class GatewayMetrics {
     help: 'Messages written to the offline inbox',
     registers: [this.registry],
   });
+  /** Messages delivered from the inbox: a plain field on the drain's path, folded in at scrape time. */
+  inboxDelivered = 0;
+  private inboxDeliveredReported = 0;
   readonly inboxDeliveries = new Counter({
     name: `${PREFIX}inbox_deliveries_total`,
     help: 'Messages delivered from the offline inbox to a connection',
     registers: [this.registry],
+    collect: () => {
+      this.inboxDeliveries.inc(this.inboxDelivered - this.inboxDeliveredReported);
+      this.inboxDeliveredReported = this.inboxDelivered;
+    },
   });
   readonly expiredMessages = new Counter({
     name: `${PREFIX}expired_messages_total`,

@@ -757,7 +757,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     }
     this.metrics.deliveryLatency.record((Date.now() - message.ts) / 1000);
     if (fromInbox) {
-      this.metrics.inboxDeliveries.inc();
+      this.metrics.inboxDelivered++;
       void this.offline.remove(message);
     }
     if (message.clientId === undefined) return;

@@ -16,9 +16,11 @@ export class RecentIds {
     this.prune(now);
   }
 
-  has(id: string, now = Date.now()): boolean {
+  has(id: string, now?: number): boolean {
+    // Outside a cluster nothing is ever added: every drained message would pay a clock read.
+    if (this.seen.size === 0) return false;
     const until = this.seen.get(id);
-    return until !== undefined && until > now;
+    return until !== undefined && until > (now ?? Date.now());
   }
 
   get size(): number {
