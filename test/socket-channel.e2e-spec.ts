@@ -83,6 +83,19 @@ describe('SocketChannel, against the installed ws', () => {
     expect(writes.count - before).toBe(2);
   });
 
+  it('writes a pong in its turn, between the text frames around it, in the same TCP write', async () => {
+    const { client, channel, writes, received } = await connect();
+    const events: string[] = [];
+    client.on('pong', (data: Buffer) => events.push(`pong ${data.toString()} after ${received.length}`));
+    const before = writes.count;
+    channel.send('first');
+    channel.pong(Buffer.from('p-1'));
+    channel.send('second');
+    await until(() => received.length === 2 && events.length === 1);
+    expect(events).toEqual(['pong p-1 after 1']);
+    expect(writes.count - before).toBe(1);
+  });
+
   it('writes what is pending before a ping, a pong and its own close frame', async () => {
     const { socket, client, channel, received, closed } = await connect();
     const events: string[] = [];

@@ -29,8 +29,9 @@ interface TcpSocket {
   write(data: Buffer, cb?: (error?: Error | null) => void): boolean;
 }
 
-/** A text frame's first byte: FIN, opcode 1. Server frames are not masked (RFC 6455 5.1). */
+/** First bytes of a text frame and a pong: FIN, opcode 1 or 10. Server frames are not masked (RFC 6455 5.1). */
 const TEXT_FRAME = 0x81;
+const PONG_FRAME = 0x8a;
 /** Payload lengths in a frame header: up to 125 in the second byte, then 16 or 64 bits after it. */
 const LENGTH_IN_HEADER = 125;
 const LENGTH_16 = 126;
@@ -61,8 +62,8 @@ export class SocketChannel {
   private readPause: ReadPause | undefined;
   /** The TCP socket under a `ws` socket (absent under a test stub, which gets each frame from `ws`'s own send). */
   private readonly tcp: TcpSocket | undefined;
-  /** Text frames of this turn, not written yet, with their UTF-8 payload sizes. */
-  private pending: string[] = [];
+  /** Frames of this turn, not written yet (text, or a pong's payload), with their payload sizes. */
+  private pending: Array<string | Buffer> = [];
   private pendingSizes: number[] = [];
   /** Their bytes on the wire, headers included. */
   private pendingBytes = 0;
@@ -87,7 +88,7 @@ export class SocketChannel {
   /**
    * Frames written in one turn of the event loop leave in one TCP write of one buffer, framed
    * here: `ws` would allocate a header and queue two chunks per frame, and a turn writes many.
-   * Every other frame (ping, pong, close) goes through `ws`, after what is pending (`flush`).
+   * Pongs join them (`pong`); pings and close frames go through `ws`, after what is pending.
    */
   send(frame: string, written?: (error?: Error | null) => void): void {
     if (this.tcp === undefined || !this.isOpen) {
@@ -95,24 +96,31 @@ export class SocketChannel {
       this.socket.send(frame, written);
       return;
     }
-    const size = Buffer.byteLength(frame);
+    this.queue(frame, Buffer.byteLength(frame));
+    if (written !== undefined) this.pendingCallbacks.push(written);
+    this.checkBackpressure();
+  }
+
+  /**
+   * Answers a client's ping, in this turn's write with the text frames; the pong counts toward
+   * the slow-consumer check like any frame.
+   */
+  pong(data: Buffer): void {
+    if (!this.isOpen) return;
+    if (this.tcp === undefined) this.socket.pong(data);
+    else this.queue(data, data.length);
+    this.checkBackpressure();
+  }
+
+  /** Adds a frame to this turn's write, which leaves once the turn's incoming frames are handled. */
+  private queue(frame: string | Buffer, size: number): void {
     this.pending.push(frame);
     this.pendingSizes.push(size);
     this.pendingBytes += headerBytes(size) + size;
-    if (written !== undefined) this.pendingCallbacks.push(written);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
     }
-    this.checkBackpressure();
-  }
-
-  /** Answers a client's ping; the pong counts toward the slow-consumer check like any frame. */
-  pong(data: Buffer): void {
-    if (!this.isOpen) return;
-    this.flush();
-    this.socket.pong(data);
-    this.checkBackpressure();
   }
 
   ping(): void {
@@ -236,7 +244,8 @@ export class SocketChannel {
     let at = 0;
     for (let i = 0; i < frames.length; i++) {
       const size = sizes[i]!;
-      buffer[at++] = TEXT_FRAME;
+      const frame = frames[i]!;
+      buffer[at++] = typeof frame === 'string' ? TEXT_FRAME : PONG_FRAME;
       if (size <= LENGTH_IN_HEADER) {
         buffer[at++] = size;
       } else if (size < 65_536) {
@@ -247,7 +256,7 @@ export class SocketChannel {
         at = buffer.writeUInt32BE(Math.floor(size / TWO_POW_32), at);
         at = buffer.writeUInt32BE(size >>> 0, at);
       }
-      at += buffer.write(frames[i]!, at, size, 'utf8');
+      at += typeof frame === 'string' ? buffer.write(frame, at, size, 'utf8') : frame.copy(buffer, at);
     }
     if (callbacks.length === 0) tcp.write(buffer);
     else
