@@ -47,6 +47,11 @@ function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // 128 code points can be 256 UTF-16 units; longer path segments would be refused with 414.
     routerOptions: { maxParamLength: 2 * MAX_USER_ID_CHARS },
     bodyLimit: BODY_LIMIT_BYTES,
+    // At close every HTTP connection goes, busy or idle: by then the WebSocket connections are
+    // closed, and a keep-alive connection whose request was still being answered when the idle
+    // ones were closed would otherwise hold the server open past the shutdown deadline (a
+    // reconnecting client's upgrade, served as a plain request once the WebSocket server is gone).
+    forceCloseConnections: true,
   });
   // Added before Nest registers the routes, so that each admin route is registered with it.
   if (config.admin.token !== undefined)

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChildGateway, canRunAs } from './support/child-gateway.js';
@@ -106,6 +108,32 @@ describe('the gateway process', () => {
     expect(exit.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const c of clients) expect((await c.closed()).code).toBe(1001);
+  });
+
+  it('on SIGTERM exits 0 within 10 s even while an HTTP request is half sent, and an idle keep-alive connection is open', async () => {
+    const g = await start({ OFFLINE_STORE: 'memory', SHUTDOWN_DRAIN_MS: '0' });
+    const client = await TestClient.open(g.wsUrl('a'));
+    const connect = async () => {
+      const socket = createConnection({ host: '127.0.0.1', port: g.port });
+      await once(socket, 'connect');
+      socket.on('error', () => undefined);
+      return socket;
+    };
+    // One connection answered and kept alive, one in the middle of its headers when the signal
+    // comes: the server must not wait for either (the headers deadline is 10 s, past the
+    // shutdown deadline, so waiting would end in the watchdog's SIGKILL).
+    const idle = await connect();
+    idle.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await once(idle, 'data');
+    const busy = await connect();
+    busy.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const started = Date.now();
+    const exit = await g.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await client.closed()).code).toBe(1001);
+    idle.destroy();
+    busy.destroy();
   });
 
   it('drains on SIGTERM: ready turns 503 while connections are served, then 1001, unacked back to the inbox, exit 0', async () => {
