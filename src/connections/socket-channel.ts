@@ -36,12 +36,13 @@ const PONG_FRAME = 0x8a;
 const LENGTH_IN_HEADER = 125;
 const LENGTH_16 = 126;
 const LENGTH_64 = 127;
+const MAX_LENGTH_16 = 0xffff;
 const TWO_POW_32 = 2 ** 32;
 
-/** Header bytes of a text frame of `length` payload bytes. */
+/** Header bytes of a frame of `length` payload bytes. */
 function headerBytes(length: number): number {
   if (length <= LENGTH_IN_HEADER) return 2;
-  return length < 65_536 ? 4 : 10;
+  return length <= MAX_LENGTH_16 ? 4 : 10;
 }
 
 /** `WebSocket.OPEN` and `CLOSED` without importing `ws` into the domain. */
@@ -196,13 +197,18 @@ export class SocketChannel {
     this.readPause = reason;
   }
 
+  /** Bytes written to this client and not sent yet: in the socket's buffer, or pending this turn. */
+  private get unsentBytes(): number {
+    return this.socket.bufferedAmount + this.pendingBytes;
+  }
+
   /**
    * A client that does not read lets our send buffer grow without bound. Over SLOW_CONSUMER_BYTES
    * for longer than a burst lasts (or far over it at once) it is closed with 1013, and what it
    * held is handed on by the normal close path.
    */
   private checkBackpressure(): void {
-    const buffered = this.socket.bufferedAmount + this.pendingBytes;
+    const buffered = this.unsentBytes;
     const limit = this.slowConsumerBytes;
     if (buffered <= limit || this.slowConsumer) return;
     // Checked during the grace too: growing far past the limit meanwhile ends it at once.
@@ -213,7 +219,7 @@ export class SocketChannel {
     if (this.slowCheck !== undefined) return;
     this.slowCheck = setTimeout(() => {
       this.slowCheck = undefined;
-      if (this.socket.bufferedAmount > limit) this.closeSlowConsumer();
+      if (this.unsentBytes > limit) this.closeSlowConsumer();
     }, SLOW_CONSUMER_GRACE_MS);
     this.slowCheck.unref();
   }
@@ -248,7 +254,7 @@ export class SocketChannel {
       buffer[at++] = typeof frame === 'string' ? TEXT_FRAME : PONG_FRAME;
       if (size <= LENGTH_IN_HEADER) {
         buffer[at++] = size;
-      } else if (size < 65_536) {
+      } else if (size <= MAX_LENGTH_16) {
         buffer[at++] = LENGTH_16;
         at = buffer.writeUInt16BE(size, at);
       } else {
