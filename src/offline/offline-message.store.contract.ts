@@ -206,6 +206,27 @@ export function describeOfflineStoreContract(
       expect((await store.peek('bob', NOW, 10, undefined, 0)).map((m) => m.seq)).toEqual([1]);
     });
 
+    it('answers the same page, every character kept, whether or not the byte budget binds', async () => {
+      const bodies = [
+        '"quoted" \\ back\\slash',
+        'line\nbreak\ttab\u0000nul\u2028sep',
+        '消息 | 🙂 \u{10ffff}',
+        '[1,{"a":null}]',
+        '  spaced  \n',
+      ];
+      const stored = bodies.map((body, i) => message(i + 1, 'bob', { body, clientId: i % 2 ? `c"${i}\\` : undefined }));
+      await store.write({ append: stored, remove: [], sent: [] });
+      const total = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
+      // The whole inbox within the budget, exactly at it, and past it: one answer.
+      for (const maxBytes of [Infinity, total, total - 1]) {
+        expect(await store.peek('bob', NOW, 10, undefined, maxBytes)).toEqual(stored);
+      }
+      expect(await store.peek('bob', NOW, 2, 1, total)).toEqual(stored.slice(1, 3));
+      expect(await store.peek('bob', NOW, 10, undefined, Buffer.byteLength(bodies[0]!) + 1)).toEqual(
+        stored.slice(0, 2),
+      );
+    });
+
     it('takes a probe write', async () => {
       await expect(store.probe()).resolves.toBeUndefined();
     });

@@ -11,7 +11,8 @@ import { type LoggedWrite, SqliteWriter } from './sqlite-writer.js';
 
 /**
  * A peeked row as an array (the statement is `raw`): no object keyed by column name per row, which
- * costs about a third of a drain's read. Its last value is the body's size in UTF-8 bytes.
+ * costs about a third of a drain's read. Its last value is the body's size in UTF-8 bytes; a row
+ * of a page read whole (`PAGE_SQL`) stops before it.
  */
 type Row = [
   seq: number,
@@ -21,14 +22,40 @@ type Row = [
   body: string,
   ts: number,
   expiresAt: number,
-  bytes: number,
+  bytes?: number,
 ];
+
+const PEEK_WHERE = 'WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?';
+
+/**
+ * A page of an inbox as one JSON array of rows, built by SQLite: one string crosses into
+ * JavaScript instead of seven values a row, and `JSON.parse` makes the rest. The page is read
+ * only when the recipient's whole inbox (`inbox_usage.bytes`, kept with every write) fits the byte
+ * budget, so it can never run past it; otherwise, or when there is no usage row, the result is
+ * NULL and the cursor is stepped instead. One statement: the check and the page see one snapshot.
+ * The parameters: recipient and maxBytes for the check, then those of `PEEK_WHERE`.
+ */
+const PAGE_SQL = `SELECT CASE WHEN (SELECT bytes FROM inbox_usage WHERE recipient = ?) <= ? THEN (
+    SELECT json_group_array(json_array(seq, id, sender, client_id, body, ts, expires_at))
+    FROM (SELECT seq, id, sender, client_id, body, ts, expires_at FROM inbox ${PEEK_WHERE})) END`;
 
 /** The recipient is the one asked for: not read from each row, which saves a string per message. */
 function toMessage(row: Row, to: string): StoredMessage {
   const [seq, id, from, clientId, body, ts, expiresAt] = row;
   if (clientId === null) return { id, seq, from, to, body, ts, expiresAt };
   return { id, seq, from, to, body, ts, expiresAt, clientId };
+}
+
+/** A page read whole, in seq order whatever order SQLite aggregated it in. */
+function pageMessages(page: string, to: string): StoredMessage[] {
+  const rows = JSON.parse(page) as Row[];
+  const out = new Array<StoredMessage>(rows.length);
+  let sorted = true;
+  for (let i = 0; i < rows.length; i++) {
+    out[i] = toMessage(rows[i]!, to);
+    if (i > 0 && out[i]!.seq < out[i - 1]!.seq) sorted = false;
+  }
+  return sorted ? out : out.sort((a, b) => a.seq - b.seq);
 }
 
 /** Why SQLITE_PATH cannot be opened, naming the variable, the path, the reason and what to do. */
@@ -172,17 +199,15 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     afterSeq = -1,
     maxBytes = Infinity,
   ): Promise<StoredMessage[]> {
+    const { peekPage, peek } = this.opened().statements!;
+    const page = peekPage.get(recipient, maxBytes, recipient, afterSeq, now, limit) as string | null;
+    if (page !== null) return pageMessages(page, recipient);
     const out: StoredMessage[] = [];
     let bytes = 0;
-    // Stepping the cursor (instead of `all`) stops reading as soon as the byte budget is spent.
-    for (const row of this.opened().statements!.peek.iterate(
-      recipient,
-      afterSeq,
-      now,
-      limit,
-    ) as IterableIterator<Row>) {
+    // Stepping the cursor stops reading as soon as the byte budget is spent.
+    for (const row of peek.iterate(recipient, afterSeq, now, limit) as IterableIterator<Row>) {
       out.push(toMessage(row, recipient));
-      bytes += row[7];
+      bytes += row[7]!;
       if (bytes >= maxBytes) break;
     }
     return out;
@@ -247,11 +272,9 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private prepare(db: Database.Database) {
     return {
       peek: db
-        .prepare(
-          `SELECT seq, id, sender, client_id, body, ts, expires_at, octet_length(body) FROM inbox
-           WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
-        )
+        .prepare(`SELECT seq, id, sender, client_id, body, ts, expires_at, octet_length(body) FROM inbox ${PEEK_WHERE}`)
         .raw(true),
+      peekPage: db.prepare(PAGE_SQL).pluck(),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
