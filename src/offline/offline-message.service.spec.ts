@@ -55,7 +55,7 @@ describe('OfflineMessageService commits', () => {
     const { store, service } = await setup();
     const started = performance.now();
     const durable = Array.from({ length: 100 }, (_, i) => service.recordSent('alice', `c${i}`, 'delivered'));
-    durable.push(service.remove({ to: 'bob', seq: 1, id: 'm1' }));
+    durable.push(service.remove(message(1)));
     await turns(3);
     expect(store.writes).toEqual([]);
     await Promise.all(durable);
@@ -81,7 +81,7 @@ describe('OfflineMessageService commits', () => {
     await service.flushed();
     expect(store.writes).toHaveLength(1);
     await service.enqueue(message(1));
-    void service.remove({ to: 'bob', seq: 1, id: 'm1' });
+    void service.remove((await service.peek('bob', 10))[0]!);
     expect(await service.count('bob')).toBe(0);
   });
 });

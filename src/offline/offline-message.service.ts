@@ -170,9 +170,15 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   }
 
   /** Removes a delivered message; resolves once the removal is durable. */
-  remove(message: DeliveredMessage): Promise<void> {
-    // Copied: the caller passes a whole ImMessage, and the batch keeps only what a removal needs.
-    this.pending.remove.push({ to: message.to, seq: message.seq, id: message.id });
+  remove(message: ImMessage): Promise<void> {
+    // Copied: the batch keeps only what a removal needs. The body's size spares the SQLite writer
+    // a read of the row for its inbox's usage: about a third of a removal's cost there.
+    this.pending.remove.push({
+      to: message.to,
+      seq: message.seq,
+      id: message.id,
+      bytes: Buffer.byteLength(message.body),
+    });
     return this.scheduleBackground();
   }
 

@@ -187,6 +187,19 @@ export function describeOfflineStoreContract(
       expect(await store.findSent('alice', 'c2', NOW)).toBeDefined();
     });
 
+    it('frees the quota a removal names by its size once, and nothing for a message already gone', async () => {
+      const quota = { maxMessages: 3, maxBytes: 300 };
+      const sized = (seq: number): DeliveredMessage => ({ ...delivered(seq), bytes: 100 });
+      const body = `${'消'.repeat(33)}x`; // 100 UTF-8 bytes
+      await store.write({ append: [1, 2, 3].map((s) => message(s, 'bob', { body })), remove: [], sent: [], quota });
+      await store.write({ append: [], remove: [sized(1)], sent: [] });
+      // Removed again, and a seq never stored: neither frees anything.
+      await store.write({ append: [], remove: [sized(1), sized(99)], sent: [] });
+      const next = [4, 5].map((s) => message(s, 'bob', { body }));
+      expect((await store.write({ append: next, remove: [], sent: [], quota })).refused).toEqual(['m5']);
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2, 3, 4]);
+    });
+
     it('frees the quota of expired messages when it purges them', async () => {
       const quota = { maxMessages: 1, maxBytes: 1_000 };
       await store.write({ append: [message(1, 'bob', { expiresAt: NOW })], remove: [], sent: [], quota });

@@ -28,6 +28,11 @@ export interface DeliveredMessage {
   readonly to: string;
   readonly seq: number;
   readonly id: string;
+  /**
+   * Its body's size in UTF-8 bytes, when the caller knows it: a driver that keeps each inbox's
+   * usage then takes it from here instead of reading the row before deleting it.
+   */
+  readonly bytes?: number;
 }
 
 /** One atomic change: everything in it is durable together, or none of it is. */

@@ -17,6 +17,9 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
     strings: messages.strings,
     numbers: messages.numbers,
     remove: remove.map((m) => m.seq),
+    removeTo: remove.map((m) => m.to),
+    // -1: not known, read from the row.
+    removeBytes: remove.map((m) => m.bytes ?? -1),
     sentStrings: records.strings,
     sentNumbers: records.numbers,
     quota,
@@ -64,10 +67,10 @@ function saveUsage(usage) {
     else s.dropUsage.run(recipient);
   }
 }
-function removed(usage, row) {
-  const u = usageOf(usage, row.recipient);
+function removed(usage, recipient, bytes) {
+  const u = usageOf(usage, recipient);
   u.messages -= 1;
-  u.bytes -= row.bytes;
+  u.bytes -= bytes;
 }
 
 // The parameters of one page of sent records (\`appendSentPage\`), reused by every write.
@@ -75,14 +78,21 @@ const page = new Array(${SENT_APPEND_PAGE * 4});
 
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
 // per message, in the order of \`PackedMessages\`, and two of each per record (\`PackedSentRecords\`).
-const write = db.transaction(({ strings, numbers, remove, sentStrings, sentNumbers, quota }) => {
+const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes, sentStrings, sentNumbers, quota }) => {
   const usage = new Map();
-  // Removals first: what was delivered frees room for what arrives in the same write.
-  for (const seq of remove) {
+  // Removals first: what was delivered frees room for what arrives in the same write. A removal
+  // that comes with its recipient and size deletes without reading the row; \`changes\` tells
+  // whether it was still there.
+  for (let i = 0; i < remove.length; i++) {
+    const seq = remove[i];
+    if (removeBytes[i] >= 0) {
+      if (s.remove.run(seq).changes === 1) removed(usage, removeTo[i], removeBytes[i]);
+      continue;
+    }
     const row = s.removing.get(seq);
     if (row === undefined) continue;
     s.remove.run(seq);
-    removed(usage, row);
+    removed(usage, row.recipient, row.bytes);
   }
   const refused = [];
   // Sent records of refused messages, by sender and client id: a resend must be checked again.
@@ -141,7 +151,7 @@ const purge = db.transaction((now, maxSentRecords) => {
   s.capSent.run(maxSentRecords);
   const usage = new Map();
   const rows = s.purge.all(now);
-  for (const row of rows) removed(usage, row);
+  for (const row of rows) removed(usage, row.recipient, row.bytes);
   saveUsage(usage);
   return rows.length;
 });
