@@ -8,13 +8,16 @@ import type { InboxWrite, WriteResult } from './offline-message.store.js';
 /** The memory inbox, keeping what each write held and when it came. */
 class RecordingStore extends MemoryOfflineMessageDriver {
   readonly writes: Array<{ at: number; append: number; remove: number; sent: number }> = [];
-  override write(batch: InboxWrite): Promise<WriteResult> {
+  /** Set: every write waits for it before it is applied, as a commit's fsync would. */
+  gate?: Promise<void>;
+  override async write(batch: InboxWrite): Promise<WriteResult> {
     this.writes.push({
       at: performance.now(),
       append: [...batch.append].length,
       remove: batch.remove.length,
       sent: [...batch.sent].length,
     });
+    await this.gate;
     return super.write(batch);
   }
 }
@@ -83,5 +86,46 @@ describe('OfflineMessageService commits', () => {
     await service.enqueue(message(1));
     void service.remove((await service.peek('bob', 10))[0]!);
     expect(await service.count('bob')).toBe(0);
+  });
+
+  it('makes a drain wait for the writes to its user’s inbox only, committed or in flight', async () => {
+    const { store, service } = await setup();
+    const settled = (recipient: string) => {
+      const state = { done: false };
+      void service.inboxSettled(recipient).then(() => {
+        state.done = true;
+      });
+      return state;
+    };
+    void service.recordSent('alice', 'c0', 'delivered');
+    void service.remove(message(1));
+    // Nothing waits for carol's inbox: no commit is forced for her.
+    const carol = settled('carol');
+    await turns(2);
+    expect(carol.done).toBe(true);
+    expect(store.writes).toEqual([]);
+    // Bob's removal waits in the background batch: committed at once for his drain.
+    let open!: () => void;
+    store.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const bob = settled('bob');
+    await turns(3);
+    expect(store.writes).toHaveLength(1);
+    expect(bob.done).toBe(false);
+    // While that write is in flight, a message stored for dave waits in the next batch.
+    void service.enqueue({ ...message(2), to: 'dave' });
+    const bobAgain = settled('bob');
+    const dave = settled('dave');
+    const erin = settled('erin');
+    await turns(3);
+    expect([bob.done, bobAgain.done, dave.done, erin.done]).toEqual([false, false, false, true]);
+    open();
+    await turns(6);
+    expect([bob.done, bobAgain.done, dave.done]).toEqual([true, true, true]);
+    expect(store.writes).toEqual([
+      expect.objectContaining({ remove: 1, sent: 1 }),
+      expect.objectContaining({ append: 1, sent: 1 }),
+    ]);
   });
 });

@@ -45,6 +45,8 @@ interface PendingWrite {
   sent: PackedSentRecords;
   /** Ids of messages refused because the inbox was full. */
   refused: Set<string>;
+  /** Recipients whose inbox `append` or `remove` changes: `inboxSettled` waits only for those. */
+  recipients: Set<string>;
   /** Someone waits for it (a message to store, `flushed`): committed in the next turn, not in the background. */
   urgent: boolean;
   done: Promise<void>;
@@ -66,6 +68,7 @@ function pendingWrite(): PendingWrite {
     remove: [],
     sent: new PackedSentRecords(),
     refused: new Set(),
+    recipients: new Set(),
     urgent: false,
     done,
     resolve,
@@ -166,6 +169,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   private append(message: ImMessage): void {
     this.noteWaiting(message.to);
+    this.pending.recipients.add(message.to);
     this.pending.append.push(message, message.ts + this.ttlMs);
   }
 
@@ -173,6 +177,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   remove(message: ImMessage): Promise<void> {
     // Copied: the batch keeps only what a removal needs. The body's size spares the SQLite writer
     // a read of the row for its inbox's usage: about a third of a removal's cost there.
+    this.pending.recipients.add(message.to);
     this.pending.remove.push({
       to: message.to,
       seq: message.seq,
@@ -222,6 +227,18 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   flushed(): Promise<void> {
     if (this.hasPending()) return this.schedule().catch(() => undefined);
     return this.inFlight ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once every change requested so far to `recipient`'s inbox is committed: what a
+   * drain must see before it reads it, so that it finds every message stored for the user and
+   * none already delivered. Other recipients' writes (other users' drains remove thousands of
+   * rows) are not waited for.
+   */
+  inboxSettled(recipient: string): Promise<void> {
+    if (this.pending.recipients.has(recipient)) return this.schedule().catch(() => undefined);
+    if (this.committing?.recipients.has(recipient)) return this.inFlight!;
+    return Promise.resolve();
   }
 
   /** The highest sequence number in the inbox. */

@@ -853,7 +853,7 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
       return;
     }
     try {
-      await this.offline.flushed();
+      await this.offline.inboxSettled(connection.user);
       let afterSeq: number | undefined;
       while (connection.isOpen) {
         await connection.room();
