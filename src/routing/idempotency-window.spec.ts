@@ -75,6 +75,19 @@ describe('IdempotencyWindow', () => {
     return expect(answer).resolves.toBe(false);
   });
 
+  it('points a resend at its live copy even when the store certainly has no record of it', () => {
+    const { window, live, filterTo, reads } = setup();
+    filterTo([]);
+    const first = listener();
+    live.set('m1', first);
+    const resend = listener();
+    // Answered at once, no promise: the live copy will answer the resend when it settles.
+    expect(window.admit('alice', 'c1', 'm1', resend)).toBe(false);
+    expect(live.get('m1')).toBe(resend);
+    expect(window.admit('alice', 'c2', 'm2', listener())).toBe(true);
+    expect(reads()).toBe(0);
+  });
+
   it('answers a resend of an answered message from the store, and does not admit it', async () => {
     const { window, stored } = setup();
     stored.set('alice/c1', 'queued');

@@ -2,7 +2,11 @@ import type { DeliveryStatus, SendListener } from '../messages/send-listener.js'
 
 /** Where a sender's answered sends are durably recorded (the offline store). */
 export interface SentRecords {
-  /** False only when (sender, client id) certainly has no record: no need to read the store. */
+  /**
+   * False only when (sender, client id) certainly has no record: no need to read the store. A
+   * pair counts from the moment its record is requested, before `startRecording` or
+   * `startQueuing` is called for its message.
+   */
   mayHaveSent(sender: string, clientId: string): boolean;
   findSent(sender: string, clientId: string): Promise<{ readonly status: DeliveryStatus } | undefined>;
 }
@@ -48,8 +52,11 @@ export class IdempotencyWindow {
     listener: SendListener,
     onQueuedRecord?: () => void,
   ): boolean | Promise<boolean> {
+    // A pair the records never saw has no answer recorded, being recorded or being queued: each
+    // of those adds it first (`SentRecords.mayHaveSent`). Only a live copy can exist, and nearly
+    // every send ends here, without the two lookups of `inFlight`.
+    if (!this.records.mayHaveSent(from, clientId)) return !this.live.reattach(id, listener);
     if (this.inFlight(id, clientId, listener)) return false;
-    if (!this.records.mayHaveSent(from, clientId)) return true;
     return this.admitStored(from, clientId, id, listener, onQueuedRecord);
   }
 
