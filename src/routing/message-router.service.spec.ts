@@ -333,4 +333,25 @@ describe('MessageRouter', () => {
       expect(await t.offline.count('bob')).toBe(0);
     });
   });
+
+  it('in a cluster, writes once, at its place in the inbox, a stored message also handed to a connection still draining', async () => {
+    t = setup('multi', 1, new OneNodeOfCluster());
+    await t.offline.onModuleInit();
+    t.router.sendText('alice', 'bob', 'one', Date.now());
+    await settle();
+    // `two` finds nobody and is stored; bob connects before the presence read that follows the
+    // write, which hands it to his connection too, while his drain (a window of one) waits for
+    // the ack of `one`. The drain then meets it in the inbox as well.
+    t.router.sendText('alice', 'bob', 'two', Date.now());
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    const bob = t.connect('bob', 'json');
+    await settle();
+    expect(bob.socket.events('message').map((m) => m.body)).toEqual(['one']);
+    for (const body of ['one', 'two']) {
+      const message = bob.socket.events('message').find((m) => m.body === body);
+      if (message !== undefined) t.router.acknowledge(bob.connection, [message.id as string]);
+      await settle();
+    }
+    expect(bob.socket.events('message').map((m) => m.body)).toEqual(['one', 'two']);
+  });
 });

@@ -881,9 +881,14 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
   private takeFromInbox(connection: Connection, message: ImMessage): boolean {
     if (this.recentlyDelivered.has(message.id)) return false;
     const delivery = this.track(message, undefined);
-    if (delivery.done || connection.unacked.has(message.id)) return false;
-    // Sent here over the bus too, and waiting behind this drain: written now, at its place.
-    if (connection.takeFromBacklog(message)) return true;
+    if (delivery.done) return false;
+    // Only a message some connection holds can be held by this one: every hold counts in
+    // `holders`. Nearly every message of a drain is held nowhere, and skips both lookups.
+    if (delivery.holders > 0) {
+      if (connection.unacked.has(message.id)) return false;
+      // Sent here over the bus too, and waiting behind this drain: written now, at its place.
+      if (connection.takeFromBacklog(message)) return true;
+    }
     delivery.fromInbox = true;
     delivery.holders++;
     return true;
