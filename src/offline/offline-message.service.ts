@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import type { ImMessage } from '../messages/im-message.js';
 import { startInboxPurge, type Stoppable } from './inbox-purge.timer.js';
+import { pairHash } from './fnv1a.js';
 import { PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { SentFilter } from './sent-filter.js';
 import {
@@ -197,7 +198,10 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return this.scheduleBackground();
   }
 
-  /** Every sent record goes through here: into the bitmap before it can be written, then the batch. */
+  /**
+   * Every sent record goes through here: into the bitmap before it can be written, then the batch.
+   * Its pair is hashed once, for the bitmap and for the SQLite driver's index of the log.
+   */
   private writeSent(
     sender: string,
     clientId: string,
@@ -205,8 +209,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     expiresAt: number,
     now = Date.now(),
   ): void {
-    this.sentFilter?.add(sender, clientId, now);
-    this.pending.sent.push(sender, clientId, status, expiresAt);
+    const hash = pairHash(sender, clientId);
+    this.sentFilter?.addHash(hash, now);
+    this.pending.sent.push(sender, clientId, status, expiresAt, hash);
   }
 
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */

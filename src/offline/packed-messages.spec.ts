@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SentRecord, StoredMessage } from './offline-message.store.js';
+import { pairHash } from './fnv1a.js';
 import { PackedMessages, PackedSentRecords } from './packed-messages.js';
 
 const plain: StoredMessage = {
@@ -49,5 +50,6 @@ describe('PackedSentRecords', () => {
     expect(packed.length).toBe(2);
     expect([...packed]).toEqual(records);
     expect(PackedSentRecords.of(packed)).toBe(packed);
+    expect(packed.hashes).toEqual(records.map((r) => pairHash(r.sender, r.clientId)));
   });
 });

@@ -1,3 +1,4 @@
+import { pairHash } from './fnv1a.js';
 import type { ImMessage } from '../messages/im-message.js';
 import type { SentRecord, StoredMessage } from './offline-message.store.js';
 
@@ -66,11 +67,13 @@ export class PackedMessages implements Iterable<StoredMessage> {
 /**
  * Sent records on their way to the store, packed as `PackedMessages` are and for the same reason:
  * one per JSON message delivered, waiting up to a background commit. Per record: sender and
- * client id in `strings`, delivered (1) or queued (0) and expiresAt in `numbers`.
+ * client id in `strings`, delivered (1) or queued (0) and expiresAt in `numbers`, and the pair's
+ * `pairHash` in `hashes`: computed once, for the service's filter and the SQLite driver's index.
  */
 export class PackedSentRecords implements Iterable<SentRecord> {
   readonly strings: string[] = [];
   readonly numbers: number[] = [];
+  readonly hashes: number[] = [];
 
   static of(records: Iterable<SentRecord>): PackedSentRecords {
     if (records instanceof PackedSentRecords) return records;
@@ -83,9 +86,17 @@ export class PackedSentRecords implements Iterable<SentRecord> {
     return this.strings.length / 2;
   }
 
-  push(sender: string, clientId: string, status: SentRecord['status'], expiresAt: number): void {
+  /** `hash`: `pairHash(sender, clientId)`, when the caller has it already. */
+  push(
+    sender: string,
+    clientId: string,
+    status: SentRecord['status'],
+    expiresAt: number,
+    hash = pairHash(sender, clientId),
+  ): void {
     this.strings.push(sender, clientId);
     this.numbers.push(status === 'delivered' ? 1 : 0, expiresAt);
+    this.hashes.push(hash);
   }
 
   at(index: number): SentRecord {

@@ -25,8 +25,13 @@ export class SentFilter {
   }
 
   add(sender: string, clientId: string, now: number): void {
+    this.addHash(pairHash(sender, clientId), now);
+  }
+
+  /** `add`, for a pair whose `pairHash` is known. */
+  addHash(hash: number, now: number): void {
     if (now >= this.rotateAt) this.rotate(now);
-    const bit = pairHash(sender, clientId) & FILTER_MASK;
+    const bit = hash & FILTER_MASK;
     this.generations[0]![bit >>> 5]! |= 1 << (bit & 31);
   }
 

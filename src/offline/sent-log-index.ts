@@ -64,13 +64,18 @@ export class SentLogIndex {
 
   /** Row `seq` holds (sender, clientId); seqs are added in increasing order. */
   add(sender: string, clientId: string, seq: number): void {
+    this.addHash(pairHash(sender, clientId), seq);
+  }
+
+  /** `add`, for a pair whose `pairHash` is known. */
+  addHash(hash: number, seq: number): void {
     let newest = this.generations[0];
     if (newest === undefined || newest.count >= this.perGeneration || seq - newest.base >= MAX_OFFSET) {
       newest = new Generation(seq);
       this.generations.unshift(newest);
       if (this.generations.length > GENERATIONS) this.generations.pop();
     }
-    newest.add(pairHash(sender, clientId), seq);
+    newest.add(hash, seq);
   }
 
   /** Seqs of the rows that may hold (sender, clientId), newest first. */

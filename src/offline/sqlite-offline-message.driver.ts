@@ -155,15 +155,15 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   /** The sent records of a committed write into the index, at the seqs the writer gave them. */
-  private indexWritten({ strings }: PackedSentRecords, { sentFirstSeq, sentSkipped }: LoggedWrite): void {
+  private indexWritten({ hashes }: PackedSentRecords, { sentFirstSeq, sentSkipped }: LoggedWrite): void {
     let seq = sentFirstSeq;
-    for (let i = 0, skip = 0; i < strings.length / 2; i++) {
+    for (let i = 0, skip = 0; i < hashes.length; i++) {
       if (sentSkipped[skip] === i) {
         skip++;
         continue;
       }
       // Already read by `indexSentLog` when a lookup came between the commit and this answer.
-      if (seq > this.indexedSeq) this.sentIndex.add(strings[2 * i]!, strings[2 * i + 1]!, seq);
+      if (seq > this.indexedSeq) this.sentIndex.addHash(hashes[i]!, seq);
       seq++;
     }
     this.indexedSeq = Math.max(this.indexedSeq, seq - 1);
