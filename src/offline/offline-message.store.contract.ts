@@ -200,6 +200,43 @@ export function describeOfflineStoreContract(
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2, 3, 4]);
     });
 
+    it('removes exactly the messages named, however they fall in an inbox, and frees their quota', async () => {
+      const body = 'ten bytes!';
+      const sized = (seq: number, to = 'bob'): DeliveredMessage => ({ ...delivered(seq, to), bytes: 10 });
+      const stored = [1, 2, 3, 5, 6, 7, 8].map((seq) => message(seq, 'bob', { body }));
+      await store.write({ append: [...stored, message(4, 'carol', { body })], remove: [], sent: [] });
+      // A run of bob's, with carol's message inside its span.
+      await store.write({ append: [], remove: [1, 2, 3, 5].map((seq) => sized(seq)), sent: [] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([6, 7, 8]);
+      expect((await store.peek('carol', NOW, 10)).map((m) => m.seq)).toEqual([4]);
+      // A run with a message of bob's inside its span that is not removed: it stays.
+      await store.write({ append: [], remove: [sized(6), sized(8)], sent: [] });
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([7]);
+      // One already gone, a removal named twice, and another inbox's in the same write.
+      await store.write({ append: [], remove: [sized(5), sized(7), sized(4, 'carol'), sized(7)], sent: [] });
+      expect(await store.peek('bob', NOW, 10)).toEqual([]);
+      expect(await store.peek('carol', NOW, 10)).toEqual([]);
+      // Every removal freed its message and bytes once: bob's inbox takes two again, not three.
+      const quota = { maxMessages: 2, maxBytes: 1_000 };
+      const next = [9, 10, 11].map((seq) => message(seq, 'bob', { body }));
+      expect((await store.write({ append: next, remove: [], sent: [], quota })).refused).toEqual(['m11']);
+      expect(
+        (await store.write({ append: [message(12, 'bob', { body })], remove: [sized(9), sized(10)], sent: [], quota }))
+          .refused,
+      ).toEqual([]);
+      const bytes = { maxMessages: 10, maxBytes: 20 };
+      expect(
+        (
+          await store.write({
+            append: [message(13, 'bob', { body }), message(14, 'bob', { body })],
+            remove: [],
+            sent: [],
+            quota: bytes,
+          })
+        ).refused,
+      ).toEqual(['m14']);
+    });
+
     it('frees the quota of expired messages when it purges them', async () => {
       const quota = { maxMessages: 1, maxBytes: 1_000 };
       await store.write({ append: [message(1, 'bob', { expiresAt: NOW })], remove: [], sent: [], quota });

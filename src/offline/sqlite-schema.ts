@@ -85,6 +85,10 @@ export const SQLITE_WRITES = {
   // Read, then deleted: a point DELETE with RETURNING costs about three times the CPU of the two.
   removing: 'SELECT recipient, octet_length(body) AS bytes FROM inbox WHERE seq = ?',
   remove: 'DELETE FROM inbox WHERE seq = ?',
+  // A run of one inbox's removals: the seqs it holds in the run's span (read from the index
+  // alone), then, when they are the run's and nothing else, one statement for the span.
+  seqsBetween: 'SELECT seq FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ? ORDER BY seq',
+  removeBetween: 'DELETE FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ?',
   usage: 'SELECT messages, bytes FROM inbox_usage WHERE recipient = ?',
   setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes) VALUES (?, ?, ?)
              ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
