@@ -39,6 +39,8 @@ export abstract class AppConfig {
     readonly driver: OfflineStoreDriver;
     readonly sqlitePath: string;
     readonly sqliteSynchronous: SqliteSynchronous;
+    /** Heap for inboxes the SQLite store keeps in memory as written (INBOX_CACHE_MB); 0: none. */
+    readonly inboxCacheBytes: number;
     readonly ttlSeconds: number;
   };
   /** The Redis that the `redis` inbox and the cluster share (REDIS_URL, REDIS_KEY_PREFIX). */

@@ -21,6 +21,7 @@ import {
   DEFAULT_OFFLINE_TTL_SECONDS,
   DEFAULT_PORT,
   DEFAULT_SQLITE_PATH,
+  DEFAULT_INBOX_CACHE_MB,
   DEFAULT_WS_PATH,
   LOG_LEVELS,
   OFFLINE_STORE_DRIVERS,
@@ -106,6 +107,7 @@ export const envSchema = z.object({
   OFFLINE_STORE: oneOf(OFFLINE_STORE_DRIVERS, 'sqlite'),
   SQLITE_PATH: nonEmpty(DEFAULT_SQLITE_PATH),
   SQLITE_SYNCHRONOUS: oneOf(SQLITE_SYNCHRONOUS_MODES, 'full'),
+  INBOX_CACHE_MB: integer(0, 65_536, DEFAULT_INBOX_CACHE_MB),
   REDIS_URL: nonEmpty(DEFAULT_REDIS_URL).pipe(
     z.string().regex(/^rediss?:\/\/[^\s]+$/i, { message: 'a redis:// or rediss:// URL (redis://host:6379/0)' }),
   ),

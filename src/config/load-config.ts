@@ -96,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       driver: e.OFFLINE_STORE,
       sqlitePath: e.SQLITE_PATH,
       sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+      inboxCacheBytes: e.INBOX_CACHE_MB * 1024 * 1024,
       ttlSeconds: e.OFFLINE_TTL_SECONDS,
     },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
 import { describeOfflineStoreContract } from './offline-message.store.contract.js';
+import { MAX_SENT_RECORDS } from './offline-message.store.js';
 import { SqliteOfflineMessageDriver } from './sqlite-offline-message.driver.js';
 
 describeOfflineStoreContract(
@@ -21,6 +22,18 @@ describeOfflineStoreContract('sqlite', async () => {
     store: new SqliteOfflineMessageDriver(path),
     reopen: async () => new SqliteOfflineMessageDriver(path),
     openAnother: async () => new SqliteOfflineMessageDriver(path),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describeOfflineStoreContract('sqlite, no inbox cache', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'im-gateway-store-'));
+  const path = join(dir, 'offline.db');
+  const open = () => new SqliteOfflineMessageDriver(path, 'full', MAX_SENT_RECORDS, 0);
+  return {
+    store: open(),
+    reopen: async () => open(),
+    openAnother: async () => open(),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

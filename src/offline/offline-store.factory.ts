@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
 import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
-import type { OfflineMessageStore } from './offline-message.store.js';
+import { MAX_SENT_RECORDS, type OfflineMessageStore } from './offline-message.store.js';
 import { RedisOfflineMessageDriver } from './redis-offline-message.driver.js';
 import { SqliteOfflineMessageDriver } from './sqlite-offline-message.driver.js';
 
@@ -10,7 +10,12 @@ export function createOfflineStore(config: Pick<AppConfig, 'offline' | 'redis'>)
   const driver = offline.driver;
   switch (driver) {
     case 'sqlite':
-      return new SqliteOfflineMessageDriver(offline.sqlitePath, offline.sqliteSynchronous);
+      return new SqliteOfflineMessageDriver(
+        offline.sqlitePath,
+        offline.sqliteSynchronous,
+        MAX_SENT_RECORDS,
+        offline.inboxCacheBytes,
+      );
     case 'memory':
       return new MemoryOfflineMessageDriver();
     case 'redis':

@@ -2,9 +2,11 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SqliteSynchronous } from '../config/app-config.js';
+import { DEFAULT_INBOX_CACHE_MB } from '../config/config.constants.js';
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
-import { PackedSentRecords } from './packed-messages.js';
+import { InboxCache, type UsageRow } from './inbox-cache.js';
+import { PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
 import { SentLogIndex } from './sent-log-index.js';
 import { type LoggedWrite, SqliteWriter } from './sqlite-writer.js';
@@ -99,11 +101,17 @@ function makeDirectory(path: string): void {
   }
 }
 
+/** Heap for inboxes kept in memory as written, unless configured (INBOX_CACHE_MB). */
+export const DEFAULT_INBOX_CACHE_BYTES = DEFAULT_INBOX_CACHE_MB * 1024 * 1024;
+
+const NOTHING: ReadonlySet<string> = new Set();
+
 /**
  * Inboxes in an embedded SQLite file (WAL). Writes go to a writer thread (`SqliteWriter`), reads
- * are served here from a second connection that sees every committed write. `synchronous=full`
- * (default) makes every committed write survive power loss; `normal` survives a process crash
- * (`kill -9`) and fsyncs less.
+ * are served here from a second connection that sees every committed write, or from the inboxes
+ * this store keeps in memory as it wrote them (`InboxCache`) while the file says nobody else
+ * changed them. `synchronous=full` (default) makes every committed write survive power loss;
+ * `normal` survives a process crash (`kill -9`) and fsyncs less.
  */
 export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private db?: Database.Database;
@@ -115,14 +123,18 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   private indexedSeq = 0;
   /** Sent records of writes handed to the writer thread and not answered yet. */
   private unansweredSent = 0;
+  private readonly cache: InboxCache | undefined;
 
   constructor(
     private readonly path: string,
     private readonly synchronous: SqliteSynchronous = 'full',
     /** The sent log's cap, kept as records are appended; the purge's `maxSentRecords` applies too. */
     private readonly maxSentRecords = MAX_SENT_RECORDS,
+    /** Heap bytes for inboxes kept in memory as written (`InboxCache`); 0 reads every page from the file. */
+    inboxCacheBytes = DEFAULT_INBOX_CACHE_BYTES,
   ) {
     super();
+    this.cache = inboxCacheBytes > 0 ? new InboxCache(inboxCacheBytes) : undefined;
   }
 
   async open(): Promise<void> {
@@ -144,10 +156,16 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
 
   async write(batch: InboxWrite): Promise<WriteResult> {
     const sent = PackedSentRecords.of(batch.sent);
+    const append = PackedMessages.of(batch.append);
     this.unansweredSent += sent.length;
     try {
-      const result = await this.opened().writer!.write({ ...batch, sent });
+      const result = await this.opened().writer!.write({ ...batch, append, sent });
       this.indexWritten(sent, result);
+      if (this.cache !== undefined) {
+        const { refused, ignored } = result;
+        const skipped = refused.length + ignored.length === 0 ? NOTHING : new Set([...refused, ...ignored]);
+        this.cache.written(append, skipped, batch.remove, result);
+      }
       return { refused: result.refused };
     } finally {
       this.unansweredSent -= sent.length;
@@ -199,7 +217,18 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     afterSeq = -1,
     maxBytes = Infinity,
   ): Promise<StoredMessage[]> {
-    const { peekPage, peek } = this.opened().statements!;
+    const { peekPage, peek, usage } = this.opened().statements!;
+    if (this.cache?.holds(recipient)) {
+      const cached = this.cache.peek(
+        recipient,
+        usage.get(recipient) as UsageRow | undefined,
+        now,
+        limit,
+        afterSeq,
+        maxBytes,
+      );
+      if (cached !== undefined) return cached;
+    }
     const page = peekPage.get(recipient, maxBytes, recipient, afterSeq, now, limit) as string | null;
     if (page !== null) return pageMessages(page, recipient);
     const out: StoredMessage[] = [];
@@ -249,8 +278,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     return undefined;
   }
 
-  purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
-    return this.opened().writer!.purge(now, maxSentRecords);
+  async purgeExpired(now: number, maxSentRecords = MAX_SENT_RECORDS): Promise<number> {
+    const result = await this.opened().writer!.purge(now, maxSentRecords);
+    this.cache?.purged(now, result);
+    return result.purged;
   }
 
   async close(): Promise<void> {
@@ -258,6 +289,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     this.writer = undefined;
     this.db?.close();
     this.db = undefined;
+    this.cache?.clear();
   }
 
   override isHealthy(): boolean {
@@ -275,6 +307,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
         .prepare(`SELECT seq, id, sender, client_id, body, ts, expires_at, octet_length(body) FROM inbox ${PEEK_WHERE}`)
         .raw(true),
       peekPage: db.prepare(PAGE_SQL).pluck(),
+      usage: db.prepare('SELECT messages, bytes, stamp FROM inbox_usage WHERE recipient = ?').raw(true),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),

@@ -62,6 +62,72 @@ describe('SQLite inbox file from the previous version', () => {
   });
 });
 
+/** The usage table before its stamp column (the release before the inbox cache). */
+const UNSTAMPED_USAGE_SCHEMA = `
+  CREATE TABLE inbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+    client_id TEXT, body TEXT NOT NULL, ts INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX inbox_by_recipient ON inbox (recipient, seq);
+  CREATE TABLE inbox_usage (recipient TEXT PRIMARY KEY, messages INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+describe('SQLite file whose usage rows carry no stamp', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'im-gateway-migrate-'));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps its inboxes and their usage, and caches an inbox again once a commit holds all of it', async () => {
+    const path = join(dir, 'offline.db');
+    const old = new Database(path);
+    old.exec(UNSTAMPED_USAGE_SCHEMA);
+    old
+      .prepare('INSERT INTO inbox VALUES (1, ?, ?, ?, NULL, ?, ?, ?)')
+      .run('m1', 'bob', 'alice', 'hi', NOW, NOW + 60_000);
+    old.prepare('INSERT INTO inbox_usage VALUES (?, ?, ?)').run('bob', 1, 2);
+    old.close();
+
+    const store = new SqliteOfflineMessageDriver(path);
+    await store.open();
+    try {
+      const at = (seq: number) => ({
+        id: `m${seq}`,
+        seq,
+        from: 'alice',
+        to: 'bob',
+        body: 'hi',
+        ts: NOW,
+        expiresAt: NOW + 60_000,
+      });
+      expect(
+        (await store.write({ append: [at(2)], remove: [], sent: [], quota: { maxMessages: 2, maxBytes: 100 } }))
+          .refused,
+      ).toEqual([]);
+      expect(
+        (await store.write({ append: [at(3)], remove: [], sent: [], quota: { maxMessages: 2, maxBytes: 100 } }))
+          .refused,
+      ).toEqual(['m3']);
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m1', 'm2']);
+      // m1 and m2 delivered and m3 stored in one commit: the inbox is all this store's now.
+      await store.write({
+        append: [at(3)],
+        remove: [
+          { to: 'bob', seq: 1, id: 'm1', bytes: 2 },
+          { to: 'bob', seq: 2, id: 'm2', bytes: 2 },
+        ],
+        sent: [],
+      });
+      const raw = new Database(path);
+      expect(raw.prepare('SELECT messages, bytes, stamp > 0 AS stamped FROM inbox_usage').all()).toEqual([
+        { messages: 1, bytes: 2, stamped: 1 },
+      ]);
+      // Gone from the file behind the store's back, still answered: the read came from memory.
+      raw.prepare('DELETE FROM inbox').run();
+      raw.close();
+      expect((await store.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m3']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 /** The layout before the sent log: sent records keyed by (sender, client id). */
 const KEYED_SENT_SCHEMA = `
   CREATE TABLE sent_record (sender TEXT NOT NULL, client_id TEXT NOT NULL, delivered INTEGER NOT NULL,

@@ -17,11 +17,14 @@ export const SQLITE_SCHEMA = `
   -- cheaper than one more b-tree insert for every message stored.
   DROP INDEX IF EXISTS inbox_by_expiry;
   -- What each recipient's inbox holds, kept by the writer with every change, so a quota check
-  -- reads one row instead of counting an inbox. Expired messages count until the purge.
+  -- reads one row instead of counting an inbox. Expired messages count until the purge. The
+  -- stamp is drawn anew by each transaction that writes the row: a store that caches an inbox
+  -- (inbox-cache.ts) knows from it whether anyone changed the inbox since its own commit.
   CREATE TABLE IF NOT EXISTS inbox_usage (
     recipient TEXT    PRIMARY KEY,
     messages  INTEGER NOT NULL,
-    bytes     INTEGER NOT NULL
+    bytes     INTEGER NOT NULL,
+    stamp     INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   -- The answers JSON senders got, appended in seq (rowid) order: a record
   -- costs one b-tree page shared with its neighbours, where a table keyed by (sender, client id)
@@ -52,6 +55,8 @@ export function migrateSqliteSchema(db: Database.Database): void {
     const oldSent = exists('sent');
     const keyedSent = exists('sent_record');
     db.exec(SQLITE_SCHEMA);
+    const usageColumns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('inbox_usage');
+    if (!usageColumns.includes('stamp')) db.exec('ALTER TABLE inbox_usage ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0');
     if (usageIsNew) {
       db.exec(`INSERT INTO inbox_usage (recipient, messages, bytes)
                SELECT recipient, count(*), sum(octet_length(body)) FROM inbox GROUP BY recipient`);
@@ -89,9 +94,10 @@ export const SQLITE_WRITES = {
   // alone), then, when they are the run's and nothing else, one statement for the span.
   seqsBetween: 'SELECT seq FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ? ORDER BY seq',
   removeBetween: 'DELETE FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ?',
-  usage: 'SELECT messages, bytes FROM inbox_usage WHERE recipient = ?',
-  setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes) VALUES (?, ?, ?)
-             ON CONFLICT (recipient) DO UPDATE SET messages = excluded.messages, bytes = excluded.bytes`,
+  usage: 'SELECT messages, bytes, stamp FROM inbox_usage WHERE recipient = ?',
+  setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes, stamp) VALUES (?, ?, ?, ?)
+             ON CONFLICT (recipient) DO UPDATE
+             SET messages = excluded.messages, bytes = excluded.bytes, stamp = excluded.stamp`,
   dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
   appendSent: 'INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)',
   appendSentPage: `INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES ${Array(SENT_APPEND_PAGE).fill('(?, ?, ?, ?)').join(', ')}`,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteSynchronous } from '../config/app-config.js';
 import { type InboxWrite, MAX_SENT_RECORDS, type WriteResult } from './offline-message.store.js';
+import type { UsageWritten } from './inbox-cache.js';
 import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, SENT_APPEND_PAGE, SQLITE_WRITES } from './sqlite-schema.js';
 
@@ -30,10 +31,17 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
  * A write's result, with where its sent records went: the ones not skipped (dropped with a refused
  * message), in order, are rows `sentFirstSeq`, `sentFirstSeq + 1`, ... of `sent_log`.
  */
-export interface LoggedWrite extends WriteResult {
+export interface LoggedWrite extends WriteResult, UsageWritten {
+  /** Ids of appended messages the inbox held already: nothing was inserted for them. */
+  readonly ignored: readonly string[];
   readonly sentFirstSeq: number;
   /** Indexes, in the batch's sent records, of those not written. */
   readonly sentSkipped: readonly number[];
+}
+
+/** A purge's result: how many messages it deleted, and the usage rows it wrote. */
+export interface PurgeResult extends UsageWritten {
+  readonly purged: number;
 }
 
 /**
@@ -57,16 +65,25 @@ function usageOf(usage, recipient) {
   let u = usage.get(recipient);
   if (u === undefined) {
     const row = s.usage.get(recipient);
-    u = row === undefined ? { messages: 0, bytes: 0 } : { messages: row.messages, bytes: row.bytes };
+    u = row === undefined ? { messages: 0, bytes: 0, was: 0 } : { messages: row.messages, bytes: row.bytes, was: row.stamp };
     usage.set(recipient, u);
   }
   return u;
 }
+// Writes back the usage rows under a stamp drawn for this transaction, and answers them: a store
+// that caches inboxes checks its copy against them (\`UsageWritten\`).
 function saveUsage(usage) {
+  const stamp = 1 + Math.floor(Math.random() * 2 ** 52);
+  const usageTo = [], usageMessages = [], usageBytes = [], usageWas = [];
   for (const [recipient, u] of usage) {
-    if (u.messages > 0) s.setUsage.run(recipient, u.messages, u.bytes);
+    if (u.messages > 0) s.setUsage.run(recipient, u.messages, u.bytes, stamp);
     else s.dropUsage.run(recipient);
+    usageTo.push(recipient);
+    usageMessages.push(u.messages);
+    usageBytes.push(u.bytes);
+    usageWas.push(u.was);
   }
+  return { stamp, usageTo, usageMessages, usageBytes, usageWas };
 }
 function removed(usage, recipient, bytes) {
   const u = usageOf(usage, recipient);
@@ -131,6 +148,8 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     removed(usage, row.recipient, row.bytes);
   }
   const refused = [];
+  // Appends already stored (a resend of a message the inbox holds): nothing was inserted.
+  const ignored = [];
   // Sent records of refused messages, by sender and client id: a resend must be checked again.
   const dropped = new Set();
   for (let i = 0, n = 0; i < strings.length; i += ${PACKED_STRINGS}, n += ${PACKED_NUMBERS}) {
@@ -147,6 +166,8 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     if (changes === 1) {
       u.messages += 1;
       u.bytes += bytes;
+    } else {
+      ignored.push(id);
     }
   }
   // Appended rows get consecutive seqs (AUTOINCREMENT: one past the largest ever given), from the first one's on;
@@ -179,8 +200,7 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
   // The log's oldest rows beyond its cap go as new ones come, a few per write, not millions at
   // once in the minute's purge (which blocked this thread while records piled up).
   if (lastSentSeq > workerData.maxSentRecords) s.trimSent.run(lastSentSeq - workerData.maxSentRecords);
-  saveUsage(usage);
-  return { refused, sentFirstSeq, sentSkipped };
+  return { refused, ignored, sentFirstSeq, sentSkipped, ...saveUsage(usage) };
 });
 const purge = db.transaction((now, maxSentRecords) => {
   s.purgeSent.run(now);
@@ -188,8 +208,7 @@ const purge = db.transaction((now, maxSentRecords) => {
   const usage = new Map();
   const rows = s.purge.all(now);
   for (const row of rows) removed(usage, row.recipient, row.bytes);
-  saveUsage(usage);
-  return rows.length;
+  return { purged: rows.length, ...saveUsage(usage) };
 });
 parentPort.on('message', (job) => {
   try {
@@ -257,8 +276,8 @@ export class SqliteWriter {
     await this.run({ kind: 'probe' });
   }
 
-  purge(now: number, maxSentRecords: number): Promise<number> {
-    return this.run({ kind: 'purge', now, maxSentRecords }) as Promise<number>;
+  purge(now: number, maxSentRecords: number): Promise<PurgeResult> {
+    return this.run({ kind: 'purge', now, maxSentRecords }) as Promise<PurgeResult>;
   }
 
   async close(): Promise<void> {
