@@ -15,20 +15,43 @@ function message(seq: number, to = 'bob', body = `body ${seq}`, expiresAt = NOW 
   return { id: `m${seq}`, seq, from: 'alice', to, body, ts: NOW, expiresAt };
 }
 
-function packed(messages: StoredMessage[]): PackedMessages {
-  return PackedMessages.of(messages);
-}
-
-/** The usage rows a commit would write for `inboxes`, under `stamp`. */
-function usage(stamp: number, inboxes: Record<string, StoredMessage[]>, was = stamp - 1): UsageWritten {
+/** The usage rows a commit would write for `inboxes` (what they hold after it), under `stamp`. */
+function usage(
+  stamp: number,
+  inboxes: Record<string, StoredMessage[]>,
+  was = stamp - 1,
+  inserted: (to: string) => number = () => 0,
+): UsageWritten {
   const usageTo = Object.keys(inboxes);
   return {
     stamp,
-    usageWas: usageTo.map(() => was),
     usageTo,
     usageMessages: usageTo.map((to) => inboxes[to]!.length),
     usageBytes: usageTo.map((to) => inboxes[to]!.reduce((sum, m) => sum + Buffer.byteLength(m.body), 0)),
+    usageWas: usageTo.map(() => was),
+    usageInserted: usageTo.map(inserted),
   };
+}
+
+interface Commit {
+  stamp: number;
+  /** The stamp the usage rows had before the commit: by default the commit before's. */
+  was?: number;
+  /** Appends the commit did not insert (refused, or stored already). */
+  skipped?: string[];
+  removed?: DeliveredMessage[];
+}
+
+/** Applies what a commit of `appended` and `removed` reports, when it leaves `after` in the file. */
+function commit(cache: InboxCache, appended: StoredMessage[], after: Record<string, StoredMessage[]>, c: Commit): void {
+  const sizes = appended.map((m) => (c.skipped?.includes(m.id) ? -1 : Buffer.byteLength(m.body)));
+  const inserted = (to: string) => appended.filter((m, i) => m.to === to && sizes[i]! >= 0).length;
+  cache.written(
+    PackedMessages.of(appended),
+    sizes,
+    c.removed ?? [],
+    usage(c.stamp, after, c.was ?? c.stamp - 1, inserted),
+  );
 }
 
 describe('InboxCache', () => {
@@ -37,16 +60,23 @@ describe('InboxCache', () => {
     const bob = [message(1), message(2)];
     const carol = [message(3, 'carol')];
     // carol's inbox holds one more message than this commit appended: someone else's, or older.
-    cache.written(packed([...bob, ...carol]), new Set(), [], usage(7, { bob, carol: [...carol, message(0, 'carol')] }));
+    commit(cache, [...bob, ...carol], { bob, carol: [...carol, message(0, 'carol')] }, { stamp: 7 });
     expect(cache.holds('bob')).toBe(true);
     expect(cache.holds('carol')).toBe(false);
     expect(cache.peek('bob', [2, 12, 7], NOW, 10, -1, Infinity)?.map((m) => m.id)).toEqual(['m1', 'm2']);
   });
 
+  it('admits an inbox whose older messages the same commit removed', () => {
+    const cache = new InboxCache(1 << 20);
+    const removed = [{ to: 'bob', seq: 1, id: 'm1' }];
+    commit(cache, [message(2)], { bob: [message(2)] }, { stamp: 3, removed });
+    expect(cache.peek('bob', [1, 6, 3], NOW, 10, -1, Infinity)?.map((m) => m.id)).toEqual(['m2']);
+  });
+
   it('answers a read only while the file’s usage row is the one its last commit wrote', () => {
     const cache = new InboxCache(1 << 20);
     const bob = [message(1), message(2)];
-    cache.written(packed(bob), new Set(), [], usage(7, { bob }));
+    commit(cache, bob, { bob }, { stamp: 7 });
     expect(cache.peek('bob', [2, 12, 7], NOW, 10, -1, Infinity)).toHaveLength(2);
     expect(cache.peek('bob', [2, 12, 8], NOW, 10, -1, Infinity)).toBeUndefined();
     expect(cache.peek('bob', [3, 19, 7], NOW, 10, -1, Infinity)).toBeUndefined();
@@ -56,7 +86,7 @@ describe('InboxCache', () => {
   it('pages as the file does: past a seq, unexpired, up to a count and a byte budget', () => {
     const cache = new InboxCache(1 << 20);
     const bob = [message(1), message(2, 'bob', 'x', NOW - 1), message(3, 'bob', '消息'), message(4), message(5)];
-    cache.written(packed(bob), new Set(), [], usage(1, { bob }));
+    commit(cache, bob, { bob }, { stamp: 1 });
     const row = [5, 6 + 1 + 6 + 6 + 6, 1] as const;
     const ids = (afterSeq: number, limit: number, maxBytes: number) =>
       cache.peek('bob', row, NOW, limit, afterSeq, maxBytes)?.map((m) => m.id);
@@ -65,49 +95,44 @@ describe('InboxCache', () => {
     expect(ids(-1, 10, 7)).toEqual(['m1', 'm3']);
     expect(ids(-1, 10, 1)).toEqual(['m1']);
     expect(ids(5, 10, Infinity)).toEqual([]);
+    expect(cache.peek('bob', row, NOW, 10, -1, Infinity)![1]).toEqual(message(3, 'bob', '消息'));
   });
 
   it('keeps an inbox through removals and appends in any order, and lets it go when its usage disagrees', () => {
     const cache = new InboxCache(1 << 20);
     const first = [message(10), message(20), message(30)];
-    cache.written(packed(first), new Set(), [], usage(1, { bob: first }));
-    const removed: DeliveredMessage[] = [{ to: 'bob', seq: 20, id: 'm20' }];
+    commit(cache, first, { bob: first }, { stamp: 1 });
     // A message a connection let go comes back with its older seq.
     const back = message(15);
-    cache.written(packed([back]), new Set(), removed, usage(2, { bob: [first[0]!, back, first[2]!] }));
+    const removed = [{ to: 'bob', seq: 20, id: 'm20' }];
+    commit(cache, [back], { bob: [first[0]!, back, first[2]!] }, { stamp: 2, removed });
     expect(cache.peek('bob', [3, 21, 2], NOW, 10, -1, Infinity)?.map((m) => m.seq)).toEqual([10, 15, 30]);
     // The commit's row counts a message this cache never saw: the inbox leaves.
-    cache.written(
-      packed([message(40)]),
-      new Set(),
-      [],
-      usage(3, { bob: [first[0]!, back, first[2]!, message(40), message(41)] }),
-    );
+    commit(cache, [message(40)], { bob: [first[0]!, back, first[2]!, message(40), message(41)] }, { stamp: 3 });
     expect(cache.holds('bob')).toBe(false);
   });
 
   it('lets an inbox go when another store wrote it since, even if the counts come out the same', () => {
     const cache = new InboxCache(1 << 20);
     const bob = [message(1), message(2)];
-    cache.written(packed(bob), new Set(), [], usage(1, { bob }));
+    commit(cache, bob, { bob }, { stamp: 1 });
     // Another store delivered m1 and stored m3 (same size) under stamp 50; this store's next
     // commit appends m4: the counts agree with [m1, m2, m4], the contents do not.
-    const after = [bob[1]!, message(3), message(4)];
-    cache.written(packed([message(4)]), new Set(), [], usage(2, { bob: after }, 50));
+    commit(cache, [message(4)], { bob: [bob[1]!, message(3), message(4)] }, { stamp: 2, was: 50 });
     expect(cache.holds('bob')).toBe(false);
   });
 
   it('skips appends the commit refused or found stored already', () => {
     const cache = new InboxCache(1 << 20);
     const bob = [message(1), message(2)];
-    cache.written(packed([...bob, message(3)]), new Set(['m3']), [], usage(1, { bob }));
+    commit(cache, [...bob, message(3)], { bob }, { stamp: 1, skipped: ['m3'] });
     expect(cache.peek('bob', [2, 12, 1], NOW, 10, -1, Infinity)?.map((m) => m.id)).toEqual(['m1', 'm2']);
   });
 
   it('drops what the purge deleted', () => {
     const cache = new InboxCache(1 << 20);
-    const bob = [message(1, 'bob', 'a', NOW - 5), message(2), message(3, 'bob', 'c', NOW - 1)];
-    cache.written(packed(bob), new Set(), [], usage(1, { bob }));
+    const bob = [message(1, 'bob', 'a', NOW - 5), message(2), message(3, 'bob', 'c', NOW)];
+    commit(cache, bob, { bob }, { stamp: 1 });
     cache.purged(NOW, usage(2, { bob: [bob[1]!] }));
     expect(cache.peek('bob', [1, 6, 2], NOW - 10, 10, -1, Infinity)?.map((m) => m.id)).toEqual(['m2']);
   });
@@ -117,7 +142,7 @@ describe('InboxCache', () => {
     const cache = new InboxCache(5_000);
     for (const [i, to] of ['bob', 'carol', 'dave'].entries()) {
       const inbox = [message(2 * i + 1, to, body), message(2 * i + 2, to, body)];
-      cache.written(packed(inbox), new Set(), [], usage(i + 1, { [to]: inbox }));
+      commit(cache, inbox, { [to]: inbox }, { stamp: i + 1 });
       expect(cache.memoryBytes).toBeLessThanOrEqual(5_000);
     }
     expect(cache.holds('bob')).toBe(false);
@@ -125,7 +150,7 @@ describe('InboxCache', () => {
     expect(cache.holds('dave')).toBe(true);
     // An inbox larger than the whole budget is not kept at all.
     const huge = [message(9, 'erin', 'y'.repeat(6_000))];
-    cache.written(packed(huge), new Set(), [], usage(9, { erin: huge }));
+    commit(cache, huge, { erin: huge }, { stamp: 9 });
     expect(cache.holds('erin')).toBe(false);
     expect(cache.memoryBytes).toBeLessThanOrEqual(5_000);
   });
@@ -213,6 +238,8 @@ describe('SqliteOfflineMessageDriver with its inbox cache', () => {
           const plain = await open(0);
           const writers = [cached, other];
           let seq = 1_000;
+          // Seqs of messages returned to the inbox: older than every new one, never given twice.
+          let olderSeq = 1_000;
           let now = NOW;
           const stored: StoredMessage[] = [];
           try {
@@ -224,7 +251,7 @@ describe('SqliteOfflineMessageDriver with its inbox cache', () => {
                 const batch: StoredMessage[] = [];
                 for (let i = 0; i < count; i++) {
                   // A message returned to the inbox keeps its older seq.
-                  const at = step.kind === 'append' && step.older ? seq - 500 + i : ++seq;
+                  const at = step.kind === 'append' && step.older ? --olderSeq : ++seq;
                   const body = step.kind === 'append' ? step.body : 'q';
                   batch.push({
                     ...message(at, to, body, step.kind === 'append' && step.expired ? now + 5 : now + 60_000),

@@ -1,10 +1,11 @@
 import type { DeliveredMessage, StoredMessage } from './offline-message.store.js';
-import type { PackedMessages } from './packed-messages.js';
+import { PACKED_NUMBERS, PACKED_STRINGS, type PackedMessages } from './packed-messages.js';
 
 /**
  * What one committed write or purge did to the inbox usage table: for every recipient whose row it
  * wrote, the row as written (`messages` 0: the row was deleted, the inbox is empty), all under the
- * transaction's `stamp`, and the stamp the row had before (0: there was none).
+ * transaction's `stamp`; the stamp the row had before (0: there was none); and how many messages
+ * the transaction inserted into the inbox.
  */
 export interface UsageWritten {
   readonly stamp: number;
@@ -12,20 +13,33 @@ export interface UsageWritten {
   readonly usageMessages: readonly number[];
   readonly usageBytes: readonly number[];
   readonly usageWas: readonly number[];
+  readonly usageInserted: readonly number[];
 }
 
 /** The usage row a read found for a recipient: messages, bytes, stamp. */
 export type UsageRow = readonly [messages: number, bytes: number, stamp: number];
 
-/** Rough heap bytes a cached message costs beyond its strings: the object, its slot, its size. */
-const MESSAGE_OVERHEAD_BYTES = 160;
+/** Rough heap bytes a cached message costs beyond its body: its slots, its id. */
+const MESSAGE_OVERHEAD_BYTES = 96;
 
-/** One recipient's whole inbox, in seq order from `head` (removed messages before it await compaction). */
+/** Per message in `CachedInbox.numbers`: seq, ts, expiresAt, UTF-8 bytes of the body. */
+const NUMBERS = 4;
+/** Per message in `CachedInbox.strings`: id, from, client id (or null), body. */
+const STRINGS = 4;
+
+/**
+ * One recipient's whole inbox, in seq order from `head` (removed messages before it await
+ * compaction). Kept flat, not an object per message: the numbers in a typed array, outside the
+ * heap, and the strings in one array. Appending a message then allocates nothing the young
+ * generation must copy, and a cached inbox costs each major collection one array to mark. A
+ * message object is made when a read answers it.
+ */
 class CachedInbox {
-  messages: StoredMessage[] = [];
-  /** UTF-8 bytes of each message's body, as the usage table counts them. */
-  sizes: number[] = [];
-  head = 0;
+  private numbers = new Float64Array(NUMBERS * 16);
+  private readonly strings: Array<string | null> = [];
+  /** Messages held, the removed ones before `head` included. */
+  private length = 0;
+  private head = 0;
   /** Messages and body bytes from `head` on: what the usage row must say. */
   count = 0;
   bytes = 0;
@@ -33,22 +47,44 @@ class CachedInbox {
   memory = 0;
   stamp = 0;
 
-  insert(message: StoredMessage, size: number): number {
-    const { messages, sizes } = this;
-    let at = messages.length;
+  constructor(private readonly to: string) {}
+
+  private seqAt(i: number): number {
+    return this.numbers[i * NUMBERS]!;
+  }
+
+  /** Adds the `index`th message of `packed`, of `size` UTF-8 body bytes, in its place; answers the memory it takes. */
+  insert(packed: PackedMessages, index: number, size: number): number {
+    const s = index * PACKED_STRINGS;
+    const n = index * PACKED_NUMBERS;
+    const seq = packed.numbers[n]!;
+    const id = packed.strings[s]!;
+    const clientId = packed.strings[s + 3]!;
+    if ((this.length + 1) * NUMBERS > this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    let at = this.length;
     // Nearly always the newest; a message returned to the inbox by a connection that let it go
     // keeps its older seq and goes to its place.
-    while (at > this.head && messages[at - 1]!.seq > message.seq) at--;
-    if (at === messages.length) {
-      messages.push(message);
-      sizes.push(size);
+    while (at > this.head && this.seqAt(at - 1) > seq) at--;
+    const { numbers, strings } = this;
+    if (at < this.length) {
+      numbers.copyWithin((at + 1) * NUMBERS, at * NUMBERS, this.length * NUMBERS);
+      strings.splice(at * STRINGS, 0, id, packed.strings[s + 2]!, clientId, packed.strings[s + 4]!);
     } else {
-      messages.splice(at, 0, message);
-      sizes.splice(at, 0, size);
+      strings.push(id, packed.strings[s + 2]!, clientId, packed.strings[s + 4]!);
     }
+    const o = at * NUMBERS;
+    numbers[o] = seq;
+    numbers[o + 1] = packed.numbers[n + 1]!;
+    numbers[o + 2] = packed.numbers[n + 2]!;
+    numbers[o + 3] = size;
+    this.length++;
     this.count++;
     this.bytes += size;
-    const memory = memoryOf(message, size);
+    const memory = memoryOf(id, clientId, size);
     this.memory += memory;
     return memory;
   }
@@ -57,34 +93,37 @@ class CachedInbox {
   remove(seq: number): number {
     const at = this.indexOf(seq);
     if (at < 0) return 0;
-    const message = this.messages[at]!;
-    const size = this.sizes[at]!;
+    const size = this.numbers[at * NUMBERS + 3]!;
+    const memory = memoryOf(this.strings[at * STRINGS]!, this.strings[at * STRINGS + 2]!, size);
     if (at === this.head) {
-      // A drain removes from the front: advance, and compact once half the array is dead.
+      // A drain removes from the front: advance, and compact once half the slots are dead.
       this.head++;
-      if (this.head > 64 && this.head * 2 > this.messages.length) {
-        this.messages = this.messages.slice(this.head);
-        this.sizes = this.sizes.slice(this.head);
-        this.head = 0;
-      }
+      if (this.head > 64 && this.head * 2 > this.length) this.compact();
     } else {
-      this.messages.splice(at, 1);
-      this.sizes.splice(at, 1);
+      this.numbers.copyWithin(at * NUMBERS, (at + 1) * NUMBERS, this.length * NUMBERS);
+      this.strings.splice(at * STRINGS, STRINGS);
+      this.length--;
     }
     this.count--;
     this.bytes -= size;
-    const memory = memoryOf(message, size);
     this.memory -= memory;
     return memory;
   }
 
-  /** Index of `seq` from `head` on, or -1: a binary search, the array being in seq order. */
+  private compact(): void {
+    this.numbers.copyWithin(0, this.head * NUMBERS, this.length * NUMBERS);
+    this.strings.splice(0, this.head * STRINGS);
+    this.length -= this.head;
+    this.head = 0;
+  }
+
+  /** Index of `seq` from `head` on, or -1: a binary search, the messages being in seq order. */
   private indexOf(seq: number): number {
     let lo = this.head;
-    let hi = this.messages.length - 1;
+    let hi = this.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const at = this.messages[mid]!.seq;
+      const at = this.seqAt(mid);
       if (at === seq) return mid;
       if (at < seq) lo = mid + 1;
       else hi = mid - 1;
@@ -95,10 +134,10 @@ class CachedInbox {
   /** First index past `afterSeq`. */
   private after(afterSeq: number): number {
     let lo = this.head;
-    let hi = this.messages.length;
+    let hi = this.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.messages[mid]!.seq <= afterSeq) lo = mid + 1;
+      if (this.seqAt(mid) <= afterSeq) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -108,43 +147,62 @@ class CachedInbox {
   peek(now: number, limit: number, afterSeq: number, maxBytes: number): StoredMessage[] {
     const out: StoredMessage[] = [];
     let bytes = 0;
-    for (let i = this.after(afterSeq); i < this.messages.length && out.length < limit; i++) {
-      const message = this.messages[i]!;
-      if (message.expiresAt <= now) continue;
-      out.push(message);
-      bytes += this.sizes[i]!;
+    for (let i = this.after(afterSeq); i < this.length && out.length < limit; i++) {
+      const o = i * NUMBERS;
+      const expiresAt = this.numbers[o + 2]!;
+      if (expiresAt <= now) continue;
+      out.push(this.message(i, expiresAt));
+      bytes += this.numbers[o + 3]!;
       if (bytes >= maxBytes) break;
     }
     return out;
   }
 
-  /** Drops the messages expired at `now`, as the purge deleted them; answers the memory freed. */
+  /** The same shape as a message read from the file. */
+  private message(i: number, expiresAt: number): StoredMessage {
+    const o = i * NUMBERS;
+    const s = i * STRINGS;
+    const { strings, numbers } = this;
+    const id = strings[s]!;
+    const seq = numbers[o]!;
+    const from = strings[s + 1]!;
+    const to = this.to;
+    const body = strings[s + 3]!;
+    const ts = numbers[o + 1]!;
+    const clientId = strings[s + 2]!;
+    if (clientId === null) return { id, seq, from, to, body, ts, expiresAt };
+    return { id, seq, from, to, body, ts, expiresAt, clientId };
+  }
+
+  /** Drops the messages expired at `now`, as the purge deleted them, in one pass; answers the memory freed. */
   dropExpired(now: number): number {
-    const messages: StoredMessage[] = [];
-    const sizes: number[] = [];
+    const { numbers, strings } = this;
+    let kept = 0;
     let freed = 0;
-    for (let i = this.head; i < this.messages.length; i++) {
-      const message = this.messages[i]!;
-      const size = this.sizes[i]!;
-      if (message.expiresAt > now) {
-        messages.push(message);
-        sizes.push(size);
+    for (let i = this.head; i < this.length; i++) {
+      const o = i * NUMBERS;
+      const s = i * STRINGS;
+      if (numbers[o + 2]! > now) {
+        numbers.copyWithin(kept * NUMBERS, o, o + NUMBERS);
+        for (let k = 0; k < STRINGS; k++) strings[kept * STRINGS + k] = strings[s + k]!;
+        kept++;
         continue;
       }
+      const size = numbers[o + 3]!;
       this.count--;
       this.bytes -= size;
-      freed += memoryOf(message, size);
+      freed += memoryOf(strings[s]!, strings[s + 2]!, size);
     }
-    this.messages = messages;
-    this.sizes = sizes;
+    strings.length = kept * STRINGS;
+    this.length = kept;
     this.head = 0;
     this.memory -= freed;
     return freed;
   }
 }
 
-function memoryOf(message: StoredMessage, size: number): number {
-  return MESSAGE_OVERHEAD_BYTES + size + message.id.length + (message.clientId?.length ?? 0);
+function memoryOf(id: string | null, clientId: string | null, size: number): number {
+  return MESSAGE_OVERHEAD_BYTES + size + (id?.length ?? 0) + (clientId?.length ?? 0);
 }
 
 /**
@@ -201,36 +259,44 @@ export class InboxCache {
   }
 
   /**
-   * A write committed: `messages` were appended except those `skipped` (refused by the quota, or
-   * already stored), `removed` were delivered, and `usage` is what the commit wrote.
+   * A write committed: of `messages`, those with a size in `sizes` (UTF-8 bytes of the body) were
+   * inserted, the others (-1) refused or stored already; `removed` were delivered; `usage` is what
+   * the commit wrote.
    */
   written(
     messages: PackedMessages,
-    skipped: ReadonlySet<string>,
+    sizes: readonly number[],
     removed: readonly DeliveredMessage[],
     usage: UsageWritten,
   ): void {
-    // Appends for recipients not cached: an inbox enters only if they turn out to be all of it.
-    let fresh: Map<string, StoredMessage[]> | undefined;
+    const entering = this.entering(usage);
     for (let i = 0; i < messages.length; i++) {
+      const size = sizes[i]!;
+      if (size < 0) continue;
       const to = messages.recipientAt(i);
-      const inbox = this.inboxes.get(to);
-      const message = messages.at(i);
-      if (skipped.size > 0 && skipped.has(message.id)) continue;
-      if (inbox !== undefined) {
-        this.memory += inbox.insert(message, Buffer.byteLength(message.body));
-        continue;
-      }
-      fresh ??= new Map();
-      const list = fresh.get(to);
-      if (list === undefined) fresh.set(to, [message]);
-      else list.push(message);
+      const inbox = this.inboxes.get(to) ?? entering?.get(to);
+      if (inbox !== undefined) this.memory += inbox.insert(messages, i, size);
     }
     for (const { to, seq } of removed) {
       const inbox = this.inboxes.get(to);
       if (inbox !== undefined) this.memory -= inbox.remove(seq);
     }
-    this.settle(usage, fresh);
+    this.settle(usage, entering);
+  }
+
+  /**
+   * The inboxes this commit leaves holding only what it inserted (it was empty, or the rest was
+   * removed in it): whole once its appends are in, they enter the cache.
+   */
+  private entering({ usageTo, usageMessages, usageInserted }: UsageWritten): Map<string, CachedInbox> | undefined {
+    let entering: Map<string, CachedInbox> | undefined;
+    for (let i = 0; i < usageTo.length; i++) {
+      const to = usageTo[i]!;
+      if (usageMessages[i]! === 0 || usageInserted[i] !== usageMessages[i] || this.inboxes.has(to)) continue;
+      entering ??= new Map();
+      entering.set(to, new CachedInbox(to));
+    }
+    return entering;
   }
 
   /** The purge committed: whatever expired at `now` is gone from the file. */
@@ -239,7 +305,7 @@ export class InboxCache {
       const inbox = this.inboxes.get(usage.usageTo[i]!);
       if (inbox !== undefined) this.memory -= inbox.dropExpired(now);
     }
-    this.settle(usage, undefined);
+    this.settle(usage);
   }
 
   clear(): void {
@@ -250,34 +316,35 @@ export class InboxCache {
   /** Checks every inbox the commit touched against its usage row; admits the fresh ones that are whole. */
   private settle(
     { stamp, usageTo, usageMessages, usageBytes, usageWas }: UsageWritten,
-    fresh?: Map<string, StoredMessage[]>,
+    entering?: Map<string, CachedInbox>,
   ): void {
     for (let i = 0; i < usageTo.length; i++) {
       const to = usageTo[i]!;
       const messages = usageMessages[i]!;
       const bytes = usageBytes[i]!;
-      const inbox = this.inboxes.get(to);
-      if (inbox !== undefined) {
-        // Nobody else wrote the inbox since this cache's last commit (the row still had its
-        // stamp), and the counts agree: the copy is the inbox.
-        if (usageWas[i] === inbox.stamp && messages > 0 && inbox.count === messages && inbox.bytes === bytes) {
-          inbox.stamp = stamp;
-          // Most recently written last: the budget evicts from the front.
-          this.inboxes.delete(to);
-          this.inboxes.set(to, inbox);
+      const fresh = entering?.get(to);
+      if (fresh !== undefined) {
+        // Memory was counted as its messages went in: it is the cache's already.
+        if (fresh.count === messages && fresh.bytes === bytes) {
+          fresh.stamp = stamp;
+          this.inboxes.set(to, fresh);
         } else {
-          this.drop(to, inbox);
+          this.memory -= fresh.memory;
         }
         continue;
       }
-      const appended = fresh?.get(to);
-      if (appended === undefined || appended.length !== messages) continue;
-      const entering = new CachedInbox();
-      for (const message of appended) entering.insert(message, Buffer.byteLength(message.body));
-      if (entering.bytes !== bytes) continue;
-      entering.stamp = stamp;
-      this.inboxes.set(to, entering);
-      this.memory += entering.memory;
+      const inbox = this.inboxes.get(to);
+      if (inbox === undefined) continue;
+      // Nobody else wrote the inbox since this cache's last commit (the row still had its stamp),
+      // and the counts agree: the copy is the inbox.
+      if (usageWas[i] === inbox.stamp && messages > 0 && inbox.count === messages && inbox.bytes === bytes) {
+        inbox.stamp = stamp;
+        // Most recently written last: the budget evicts from the front.
+        this.inboxes.delete(to);
+        this.inboxes.set(to, inbox);
+      } else {
+        this.drop(to, inbox);
+      }
     }
     for (const [to, inbox] of this.inboxes) {
       if (this.memory <= this.maxMemory) break;

@@ -104,8 +104,6 @@ function makeDirectory(path: string): void {
 /** Heap for inboxes kept in memory as written, unless configured (INBOX_CACHE_MB). */
 export const DEFAULT_INBOX_CACHE_BYTES = DEFAULT_INBOX_CACHE_MB * 1024 * 1024;
 
-const NOTHING: ReadonlySet<string> = new Set();
-
 /**
  * Inboxes in an embedded SQLite file (WAL). Writes go to a writer thread (`SqliteWriter`), reads
  * are served here from a second connection that sees every committed write, or from the inboxes
@@ -161,11 +159,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
     try {
       const result = await this.opened().writer!.write({ ...batch, append, sent });
       this.indexWritten(sent, result);
-      if (this.cache !== undefined) {
-        const { refused, ignored } = result;
-        const skipped = refused.length + ignored.length === 0 ? NOTHING : new Set([...refused, ...ignored]);
-        this.cache.written(append, skipped, batch.remove, result);
-      }
+      this.cache?.written(append, result.sizes, batch.remove, result);
       return { refused: result.refused };
     } finally {
       this.unansweredSent -= sent.length;

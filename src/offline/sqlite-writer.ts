@@ -32,8 +32,11 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
  * message), in order, are rows `sentFirstSeq`, `sentFirstSeq + 1`, ... of `sent_log`.
  */
 export interface LoggedWrite extends WriteResult, UsageWritten {
-  /** Ids of appended messages the inbox held already: nothing was inserted for them. */
-  readonly ignored: readonly string[];
+  /**
+   * Per appended message, in order: its body's UTF-8 size if it was inserted, otherwise -1 (refused
+   * by the quota, or stored already).
+   */
+  readonly sizes: readonly number[];
   readonly sentFirstSeq: number;
   /** Indexes, in the batch's sent records, of those not written. */
   readonly sentSkipped: readonly number[];
@@ -65,7 +68,7 @@ function usageOf(usage, recipient) {
   let u = usage.get(recipient);
   if (u === undefined) {
     const row = s.usage.get(recipient);
-    u = row === undefined ? { messages: 0, bytes: 0, was: 0 } : { messages: row.messages, bytes: row.bytes, was: row.stamp };
+    u = row === undefined ? { messages: 0, bytes: 0, was: 0, inserted: 0 } : { messages: row.messages, bytes: row.bytes, was: row.stamp, inserted: 0 };
     usage.set(recipient, u);
   }
   return u;
@@ -74,7 +77,7 @@ function usageOf(usage, recipient) {
 // that caches inboxes checks its copy against them (\`UsageWritten\`).
 function saveUsage(usage) {
   const stamp = 1 + Math.floor(Math.random() * 2 ** 52);
-  const usageTo = [], usageMessages = [], usageBytes = [], usageWas = [];
+  const usageTo = [], usageMessages = [], usageBytes = [], usageWas = [], usageInserted = [];
   for (const [recipient, u] of usage) {
     if (u.messages > 0) s.setUsage.run(recipient, u.messages, u.bytes, stamp);
     else s.dropUsage.run(recipient);
@@ -82,8 +85,9 @@ function saveUsage(usage) {
     usageMessages.push(u.messages);
     usageBytes.push(u.bytes);
     usageWas.push(u.was);
+    usageInserted.push(u.inserted);
   }
-  return { stamp, usageTo, usageMessages, usageBytes, usageWas };
+  return { stamp, usageTo, usageMessages, usageBytes, usageWas, usageInserted };
 }
 function removed(usage, recipient, bytes) {
   const u = usageOf(usage, recipient);
@@ -148,8 +152,9 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     removed(usage, row.recipient, row.bytes);
   }
   const refused = [];
-  // Appends already stored (a resend of a message the inbox holds): nothing was inserted.
-  const ignored = [];
+  // Per append, in order, the body's UTF-8 size if it was inserted, or -1 (refused, or stored
+  // already: a resend of a message the inbox holds).
+  const sizes = [];
   // Sent records of refused messages, by sender and client id: a resend must be checked again.
   const dropped = new Set();
   for (let i = 0, n = 0; i < strings.length; i += ${PACKED_STRINGS}, n += ${PACKED_NUMBERS}) {
@@ -159,6 +164,7 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
     if (over && s.stored.get(id) === undefined) {
       refused.push(id);
+      sizes.push(-1);
       if (clientId !== null) dropped.add(from + '\\n' + clientId);
       continue;
     }
@@ -166,8 +172,10 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     if (changes === 1) {
       u.messages += 1;
       u.bytes += bytes;
+      u.inserted += 1;
+      sizes.push(bytes);
     } else {
-      ignored.push(id);
+      sizes.push(-1);
     }
   }
   // Appended rows get consecutive seqs (AUTOINCREMENT: one past the largest ever given), from the first one's on;
@@ -200,7 +208,7 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
   // The log's oldest rows beyond its cap go as new ones come, a few per write, not millions at
   // once in the minute's purge (which blocked this thread while records piled up).
   if (lastSentSeq > workerData.maxSentRecords) s.trimSent.run(lastSentSeq - workerData.maxSentRecords);
-  return { refused, ignored, sentFirstSeq, sentSkipped, ...saveUsage(usage) };
+  return { refused, sizes, sentFirstSeq, sentSkipped, ...saveUsage(usage) };
 });
 const purge = db.transaction((now, maxSentRecords) => {
   s.purgeSent.run(now);
