@@ -19,7 +19,10 @@ export interface UsageWritten {
 /** The usage row a read found for a recipient: messages, bytes, stamp. */
 export type UsageRow = readonly [messages: number, bytes: number, stamp: number];
 
-/** Heap bytes a cached message costs beyond its body and ids: its slots, its numbers, the string of its frame the body is cut from (286 bytes in all for a 100-byte body, measured). */
+/**
+ * Heap bytes a cached message costs beyond its body and ids: its slots, its numbers, the string of
+ * its frame the body is cut from (286 bytes in all for a 100-byte body, measured).
+ */
 const MESSAGE_OVERHEAD_BYTES = 176;
 
 /** Per message in `CachedInbox.numbers`: seq, ts, expiresAt, UTF-8 bytes of the body. */
@@ -53,7 +56,7 @@ class CachedInbox {
     return this.numbers[i * NUMBERS]!;
   }
 
-  /** Adds the `index`th message of `packed`, of `size` UTF-8 body bytes, in its place; answers the memory it takes. */
+  /** Adds the `index`th message of `packed` (`size` UTF-8 bytes of body) in its place; answers its memory. */
   insert(packed: PackedMessages, index: number, size: number): number {
     const s = index * PACKED_STRINGS;
     const n = index * PACKED_NUMBERS;
@@ -207,18 +210,18 @@ function memoryOf(id: string | null, clientId: string | null, size: number): num
 
 /**
  * The inboxes this process wrote, kept in memory as they were committed, so that a drain reads
- * them without reading the file: about half of a drain's event-loop time goes to reading rows, as
- * every commit of the writer thread empties the reading connection's page cache.
+ * them without reading the file: reading rows was half of a drain's event-loop time, as every
+ * commit of the writer thread empties the reading connection's page cache.
  *
  * An inbox is cached only whole. It enters when a commit leaves it holding exactly the messages
  * that commit appended (it was empty before, or the rest was removed in the same commit), and is
- * then kept by every commit of this process: each one's appends, removals and the purge's
+ * then kept by every commit of this process: each one's removals, appends and the purge's
  * deletions are applied, and the recipient's usage row must have carried the stamp of this
  * cache's last commit before it (a stamp the writer draws for each transaction) and must count
- * what is cached after it, or the inbox leaves. A read serves the cache only while the usage row in the file still carries that stamp
- * and those counts: a commit by another store on the same file (a second process during a
- * rolling restart) or one of this process not yet answered makes it read the file. Whole inboxes
- * leave, least recently written first, when the cache passes its budget.
+ * what is cached after it, or the inbox leaves. A read serves the cache only while the usage row
+ * in the file still carries that stamp and those counts: a commit by another store on the same
+ * file (a second process), or one of this process not answered yet, makes it read the file.
+ * Whole inboxes leave, least recently written first, when the cache passes its budget.
  */
 export class InboxCache {
   private readonly inboxes = new Map<string, CachedInbox>();

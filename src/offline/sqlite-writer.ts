@@ -63,12 +63,15 @@ const s = {};
 for (const [name, sql] of Object.entries(workerData.sql)) s[name] = db.prepare(sql);
 s.seqsBetween.pluck();
 
-// Usage of the recipients one transaction touches: read once, written back once.
+// Usage of the recipients one transaction touches: read once, written back once. \`was\` is the
+// row's stamp before, \`inserted\` the messages this transaction added to the inbox.
 function usageOf(usage, recipient) {
   let u = usage.get(recipient);
   if (u === undefined) {
     const row = s.usage.get(recipient);
-    u = row === undefined ? { messages: 0, bytes: 0, was: 0, inserted: 0 } : { messages: row.messages, bytes: row.bytes, was: row.stamp, inserted: 0 };
+    u = row === undefined
+      ? { messages: 0, bytes: 0, was: 0, inserted: 0 }
+      : { messages: row.messages, bytes: row.bytes, was: row.stamp, inserted: 0 };
     usage.set(recipient, u);
   }
   return u;
