@@ -30,6 +30,16 @@ describe('loadConfig: limits that fit together', () => {
     );
     expect(loadConfig({ INBOX_MAX_BYTES: '65536' }).limits.inboxMaxBytes).toBe(65_536);
   });
+
+  it('takes INBOX_CACHE_MB in mebibytes, 0 turning the inbox cache off, and names it when it is not one', () => {
+    expect(loadConfig({}).offline.inboxCacheBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ INBOX_CACHE_MB: '0' }).offline.inboxCacheBytes).toBe(0);
+    expect(loadConfig({ INBOX_CACHE_MB: '256' }).offline.inboxCacheBytes).toBe(256 * 1024 * 1024);
+    expect(() => loadConfig({ INBOX_CACHE_MB: '-1' })).toThrow(
+      /^Invalid INBOX_CACHE_MB="-1": expected an integer from 0 to 65536/,
+    );
+    expect(() => loadConfig({ INBOX_CACHE_MB: '64MB' })).toThrow(/^Invalid INBOX_CACHE_MB="64MB"/);
+  });
 });
 
 describe('loadConfig: defaults that depend on NODE_ENV', () => {
