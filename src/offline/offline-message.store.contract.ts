@@ -8,6 +8,11 @@ function delivered(seq: number, to = 'bob'): DeliveredMessage {
   return { to, seq, id: `m${seq}` };
 }
 
+/** `delivered`, with the body's UTF-8 size the service passes along. */
+function sized(seq: number, bytes: number, to = 'bob'): DeliveredMessage {
+  return { ...delivered(seq, to), bytes };
+}
+
 function message(seq: number, to = 'bob', overrides: Partial<StoredMessage> = {}): StoredMessage {
   return { id: `m${seq}`, seq, from: 'alice', to, body: `body ${seq}`, ts: NOW, expiresAt: NOW + 60_000, ...overrides };
 }
@@ -189,12 +194,11 @@ export function describeOfflineStoreContract(
 
     it('frees the quota a removal names by its size once, and nothing for a message already gone', async () => {
       const quota = { maxMessages: 3, maxBytes: 300 };
-      const sized = (seq: number): DeliveredMessage => ({ ...delivered(seq), bytes: 100 });
       const body = `${'消'.repeat(33)}x`; // 100 UTF-8 bytes
       await store.write({ append: [1, 2, 3].map((s) => message(s, 'bob', { body })), remove: [], sent: [], quota });
-      await store.write({ append: [], remove: [sized(1)], sent: [] });
+      await store.write({ append: [], remove: [sized(1, 100)], sent: [] });
       // Removed again, and a seq never stored: neither frees anything.
-      await store.write({ append: [], remove: [sized(1), sized(99)], sent: [] });
+      await store.write({ append: [], remove: [sized(1, 100), sized(99, 100)], sent: [] });
       const next = [4, 5].map((s) => message(s, 'bob', { body }));
       expect((await store.write({ append: next, remove: [], sent: [], quota })).refused).toEqual(['m5']);
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([2, 3, 4]);
@@ -202,18 +206,21 @@ export function describeOfflineStoreContract(
 
     it('removes exactly the messages named, however they fall in an inbox, and frees their quota', async () => {
       const body = 'ten bytes!';
-      const sized = (seq: number, to = 'bob'): DeliveredMessage => ({ ...delivered(seq, to), bytes: 10 });
       const stored = [1, 2, 3, 5, 6, 7, 8].map((seq) => message(seq, 'bob', { body }));
       await store.write({ append: [...stored, message(4, 'carol', { body })], remove: [], sent: [] });
       // A run of bob's, with carol's message inside its span.
-      await store.write({ append: [], remove: [1, 2, 3, 5].map((seq) => sized(seq)), sent: [] });
+      await store.write({ append: [], remove: [1, 2, 3, 5].map((seq) => sized(seq, 10)), sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([6, 7, 8]);
       expect((await store.peek('carol', NOW, 10)).map((m) => m.seq)).toEqual([4]);
       // A run with a message of bob's inside its span that is not removed: it stays.
-      await store.write({ append: [], remove: [sized(6), sized(8)], sent: [] });
+      await store.write({ append: [], remove: [sized(6, 10), sized(8, 10)], sent: [] });
       expect((await store.peek('bob', NOW, 10)).map((m) => m.seq)).toEqual([7]);
       // One already gone, a removal named twice, and another inbox's in the same write.
-      await store.write({ append: [], remove: [sized(5), sized(7), sized(4, 'carol'), sized(7)], sent: [] });
+      await store.write({
+        append: [],
+        remove: [sized(5, 10), sized(7, 10), sized(4, 10, 'carol'), sized(7, 10)],
+        sent: [],
+      });
       expect(await store.peek('bob', NOW, 10)).toEqual([]);
       expect(await store.peek('carol', NOW, 10)).toEqual([]);
       // Every removal freed its message and bytes once: bob's inbox takes two again, not three.
@@ -221,8 +228,14 @@ export function describeOfflineStoreContract(
       const next = [9, 10, 11].map((seq) => message(seq, 'bob', { body }));
       expect((await store.write({ append: next, remove: [], sent: [], quota })).refused).toEqual(['m11']);
       expect(
-        (await store.write({ append: [message(12, 'bob', { body })], remove: [sized(9), sized(10)], sent: [], quota }))
-          .refused,
+        (
+          await store.write({
+            append: [message(12, 'bob', { body })],
+            remove: [sized(9, 10), sized(10, 10)],
+            sent: [],
+            quota,
+          })
+        ).refused,
       ).toEqual([]);
       const bytes = { maxMessages: 10, maxBytes: 20 };
       expect(
