@@ -7,7 +7,7 @@ import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offli
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
 import { InboxCache, type UsageRow } from './inbox-cache.js';
 import { PackedMessages, PackedSentRecords } from './packed-messages.js';
-import { BUSY_TIMEOUT_MS, migrateSqliteSchema } from './sqlite-schema.js';
+import { BUSY_TIMEOUT_MS, migrateSqliteSchema, SQLITE_WRITES } from './sqlite-schema.js';
 import { SentLogIndex } from './sent-log-index.js';
 import { type LoggedWrite, SqliteWriter } from './sqlite-writer.js';
 
@@ -301,7 +301,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
         .prepare(`SELECT seq, id, sender, client_id, body, ts, expires_at, octet_length(body) FROM inbox ${PEEK_WHERE}`)
         .raw(true),
       peekPage: db.prepare(PAGE_SQL).pluck(),
-      usage: db.prepare('SELECT messages, bytes, stamp FROM inbox_usage WHERE recipient = ?').raw(true),
+      usage: db.prepare(SQLITE_WRITES.usage).raw(true),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
       recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
       count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),

@@ -94,6 +94,7 @@ export const SQLITE_WRITES = {
   // alone), then, when they are the run's and nothing else, one statement for the span.
   seqsBetween: 'SELECT seq FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ? ORDER BY seq',
   removeBetween: 'DELETE FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ?',
+  // Also the reading connection's check of a cached inbox (inbox-cache.ts).
   usage: 'SELECT messages, bytes, stamp FROM inbox_usage WHERE recipient = ?',
   setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes, stamp) VALUES (?, ?, ?, ?)
              ON CONFLICT (recipient) DO UPDATE
