@@ -27,7 +27,11 @@ type Row = [
   bytes?: number,
 ];
 
-const PEEK_WHERE = 'WHERE recipient = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?';
+/** Rows at or under the inbox's watermark were delivered: they await the writer's sweep, unread. */
+const WATERMARK = 'ifnull((SELECT delivered_through FROM inbox_usage WHERE recipient = ?), 0)';
+
+/** Parameters: recipient, afterSeq, recipient (its watermark), now, limit. */
+const PEEK_WHERE = `WHERE recipient = ? AND seq > max(?, ${WATERMARK}) AND expires_at > ? ORDER BY seq LIMIT ?`;
 
 /**
  * A page of an inbox as one JSON array of rows, built by SQLite: one string crosses into
@@ -223,12 +227,12 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       );
       if (cached !== undefined) return cached;
     }
-    const page = peekPage.get(recipient, maxBytes, recipient, afterSeq, now, limit) as string | null;
+    const page = peekPage.get(recipient, maxBytes, recipient, afterSeq, recipient, now, limit) as string | null;
     if (page !== null) return pageMessages(page, recipient);
     const out: StoredMessage[] = [];
     let bytes = 0;
     // Stepping the cursor stops reading as soon as the byte budget is spent.
-    for (const row of peek.iterate(recipient, afterSeq, now, limit) as IterableIterator<Row>) {
+    for (const row of peek.iterate(recipient, afterSeq, recipient, now, limit) as IterableIterator<Row>) {
       out.push(toMessage(row, recipient));
       bytes += row[7]!;
       if (bytes >= maxBytes) break;
@@ -237,7 +241,7 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   async count(recipient: string, now: number): Promise<number> {
-    const row = this.opened().statements!.count.get(recipient, now) as { n: number };
+    const row = this.opened().statements!.count.get(recipient, recipient, now) as { n: number };
     return row.n;
   }
 
@@ -303,8 +307,10 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
       peekPage: db.prepare(PAGE_SQL).pluck(),
       usage: db.prepare(SQLITE_WRITES.usage).raw(true),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM inbox'),
-      recipients: db.prepare('SELECT recipient FROM inbox_usage LIMIT ?'),
-      count: db.prepare('SELECT count(*) AS n FROM inbox WHERE recipient = ? AND expires_at > ?'),
+      recipients: db.prepare('SELECT recipient FROM inbox_usage WHERE messages > 0 LIMIT ?'),
+      count: db.prepare(
+        `SELECT count(*) AS n FROM inbox WHERE recipient = ? AND seq > ${WATERMARK} AND expires_at > ?`,
+      ),
       listSent: db.prepare('SELECT sender, client_id FROM sent_log WHERE expires_at > ?'),
       sentAfter: db.prepare('SELECT seq, sender, client_id FROM sent_log WHERE seq > ? ORDER BY seq').raw(true),
       maxSentSeq: db.prepare('SELECT max(seq) AS m FROM sent_log'),

@@ -24,7 +24,8 @@ export const SQLITE_SCHEMA = `
     recipient TEXT    PRIMARY KEY,
     messages  INTEGER NOT NULL,
     bytes     INTEGER NOT NULL,
-    stamp     INTEGER NOT NULL DEFAULT 0
+    stamp     INTEGER NOT NULL DEFAULT 0,
+    delivered_through INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   -- The answers JSON senders got, appended in seq (rowid) order: a record
   -- costs one b-tree page shared with its neighbours, where a table keyed by (sender, client id)
@@ -57,6 +58,9 @@ export function migrateSqliteSchema(db: Database.Database): void {
     db.exec(SQLITE_SCHEMA);
     const usageColumns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('inbox_usage');
     if (!usageColumns.includes('stamp')) db.exec('ALTER TABLE inbox_usage ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0');
+    if (!usageColumns.includes('delivered_through')) {
+      db.exec('ALTER TABLE inbox_usage ADD COLUMN delivered_through INTEGER NOT NULL DEFAULT 0');
+    }
     if (usageIsNew) {
       db.exec(`INSERT INTO inbox_usage (recipient, messages, bytes)
                SELECT recipient, count(*), sum(octet_length(body)) FROM inbox GROUP BY recipient`);
@@ -86,7 +90,7 @@ export const SQLITE_WRITES = {
   // never a silently dropped message.
   insert: `INSERT INTO inbox (seq, id, recipient, sender, client_id, body, ts, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-  stored: 'SELECT 1 FROM inbox WHERE id = ?',
+  stored: 'SELECT recipient, seq FROM inbox WHERE id = ?',
   // Read, then deleted: a point DELETE with RETURNING costs about three times the CPU of the two.
   removing: 'SELECT recipient, octet_length(body) AS bytes FROM inbox WHERE seq = ?',
   remove: 'DELETE FROM inbox WHERE seq = ?',
@@ -94,11 +98,22 @@ export const SQLITE_WRITES = {
   // alone), then, when they are the run's and nothing else, one statement for the span.
   seqsBetween: 'SELECT seq FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ? ORDER BY seq',
   removeBetween: 'DELETE FROM inbox WHERE recipient = ? AND seq BETWEEN ? AND ?',
+  // Whether the inbox holds a message past its watermark and before a run: if not, the run only
+  // moves the watermark.
+  heldBefore: 'SELECT 1 FROM inbox WHERE recipient = ? AND seq > ? AND seq < ? LIMIT 1',
+  // Rows under an inbox's watermark (delivered, not counted, never read) deleted: all of them, or
+  // a chunk (the seq past the chunk, then what lies before it).
+  sweep: 'DELETE FROM inbox WHERE recipient = ? AND seq <= ?',
+  sweepCut: 'SELECT seq FROM inbox WHERE recipient = ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?',
+  sweepBefore: 'DELETE FROM inbox WHERE recipient = ? AND seq < ?',
+  clearWatermark: 'UPDATE inbox_usage SET delivered_through = 0 WHERE recipient = ?',
+  watermarks: 'SELECT recipient, delivered_through FROM inbox_usage WHERE delivered_through > 0',
   // Also the reading connection's check of a cached inbox (inbox-cache.ts).
-  usage: 'SELECT messages, bytes, stamp FROM inbox_usage WHERE recipient = ?',
-  setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes, stamp) VALUES (?, ?, ?, ?)
+  usage: 'SELECT messages, bytes, stamp, delivered_through FROM inbox_usage WHERE recipient = ?',
+  setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes, stamp, delivered_through) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (recipient) DO UPDATE
-             SET messages = excluded.messages, bytes = excluded.bytes, stamp = excluded.stamp`,
+             SET messages = excluded.messages, bytes = excluded.bytes, stamp = excluded.stamp,
+                 delivered_through = excluded.delivered_through`,
   dropUsage: 'DELETE FROM inbox_usage WHERE recipient = ?',
   appendSent: 'INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES (?, ?, ?, ?)',
   appendSentPage: `INSERT INTO sent_log (sender, client_id, delivered, expires_at) VALUES ${Array(SENT_APPEND_PAGE).fill('(?, ?, ?, ?)').join(', ')}`,

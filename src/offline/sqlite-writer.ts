@@ -6,6 +6,15 @@ import type { UsageWritten } from './inbox-cache.js';
 import { PACKED_NUMBERS, PACKED_STRINGS, PackedMessages, PackedSentRecords } from './packed-messages.js';
 import { BUSY_TIMEOUT_MS, SENT_APPEND_PAGE, SQLITE_WRITES } from './sqlite-schema.js';
 
+/** The sweep of delivered rows starts once the writer had no job for this long. */
+const SWEEP_IDLE_MS = 100;
+/** Delivered rows older than this are swept a chunk between jobs, however busy the writer is. */
+const SWEEP_MAX_WAIT_MS = 2_000;
+/** Rows one sweep transaction deletes at most: a job waits behind one chunk, never a whole backlog. */
+const SWEEP_CHUNK = 2_000;
+/** A clean close sweeps what is left for at most this long, within the shutdown's deadline. */
+const SWEEP_ON_CLOSE_MS = 1_000;
+
 /**
  * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
  * those several times faster than an object per message or record, and it runs once per message.
@@ -62,16 +71,18 @@ db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 const s = {};
 for (const [name, sql] of Object.entries(workerData.sql)) s[name] = db.prepare(sql);
 s.seqsBetween.pluck();
+s.sweepCut.pluck();
 
 // Usage of the recipients one transaction touches: read once, written back once. \`was\` is the
-// row's stamp before, \`inserted\` the messages this transaction added to the inbox.
+// row's stamp before, \`inserted\` the messages this transaction added to the inbox, \`through\`
+// the inbox's watermark: its rows up to that seq were delivered and await the sweep.
 function usageOf(usage, recipient) {
   let u = usage.get(recipient);
   if (u === undefined) {
     const row = s.usage.get(recipient);
     u = row === undefined
-      ? { messages: 0, bytes: 0, was: 0, inserted: 0 }
-      : { messages: row.messages, bytes: row.bytes, was: row.stamp, inserted: 0 };
+      ? { messages: 0, bytes: 0, was: 0, inserted: 0, through: 0 }
+      : { messages: row.messages, bytes: row.bytes, was: row.stamp, inserted: 0, through: row.delivered_through };
     usage.set(recipient, u);
   }
   return u;
@@ -82,7 +93,7 @@ function saveUsage(usage) {
   const stamp = 1 + Math.floor(Math.random() * 2 ** 52);
   const usageTo = [], usageMessages = [], usageBytes = [], usageWas = [], usageInserted = [];
   for (const [recipient, u] of usage) {
-    if (u.messages > 0) s.setUsage.run(recipient, u.messages, u.bytes, stamp);
+    if (u.messages > 0 || u.through > 0) s.setUsage.run(recipient, u.messages, u.bytes, stamp, u.through);
     else s.dropUsage.run(recipient);
     usageTo.push(recipient);
     usageMessages.push(u.messages);
@@ -112,27 +123,112 @@ function runsByRecipient(remove, removeTo, removeBytes) {
   return runs;
 }
 
-// Removes \`indexes\` (ascending seqs of one inbox, a run) in one statement when the inbox holds
-// exactly those in their span, which \`DELETE ... BETWEEN\` then removes: about a fifth less of the
-// writer's time a message than a DELETE each. Otherwise (a message in the span is not removed,
-// one is gone already) one by one, as a removal always was.
+// Removes \`indexes\` (ascending seqs of one inbox, a run; those under the watermark were removed
+// already). When the inbox holds exactly those in the run's span and nothing between its
+// watermark and the run, the run only moves the watermark: the rows stay, unread and uncounted,
+// until the sweep deletes them when the writer is idle (a drain's removals then cost the writer a
+// read of the index instead of a delete from the table and both its indexes). When it holds
+// exactly those but something before them, one \`DELETE ... BETWEEN\`. Otherwise (a message in
+// the span is not removed, one is gone already) one by one, as a removal always was.
 function removeRun(usage, to, indexes, remove, removeBytes) {
-  const first = remove[indexes[0]], last = remove[indexes[indexes.length - 1]];
-  if (indexes.length > 1) {
-    const held = s.seqsBetween.all(to, first, last);
-    let exact = held.length === indexes.length;
-    for (let k = 0; exact && k < held.length; k++) exact = held[k] === remove[indexes[k]];
-    if (exact) {
+  const u = usageOf(usage, to);
+  let a = 0;
+  while (a < indexes.length && remove[indexes[a]] <= u.through) a++;
+  if (a === indexes.length) return;
+  const first = remove[indexes[a]], last = remove[indexes[indexes.length - 1]];
+  const held = s.seqsBetween.all(to, first, last);
+  let exact = held.length === indexes.length - a;
+  for (let k = 0; exact && k < held.length; k++) exact = held[k] === remove[indexes[a + k]];
+  if (exact) {
+    if (s.heldBefore.get(to, u.through, first) === undefined) {
+      u.through = last;
+      unswept.set(to, last);
+    } else {
       s.removeBetween.run(to, first, last);
-      for (const i of indexes) removed(usage, to, removeBytes[i]);
-      return;
     }
+    for (let k = a; k < indexes.length; k++) removed(usage, to, removeBytes[indexes[k]]);
+    return;
   }
-  for (const i of indexes) if (s.remove.run(remove[i]).changes === 1) removed(usage, to, removeBytes[i]);
+  for (let k = a; k < indexes.length; k++) {
+    const i = indexes[k];
+    if (s.remove.run(remove[i]).changes === 1) removed(usage, to, removeBytes[i]);
+  }
+}
+
+// Inboxes with rows under their watermark, by recipient, and since when the oldest of them
+// waits: swept when the writer is idle, or a chunk after each job once they waited too long.
+const unswept = new Map();
+for (const [recipient, through] of s.watermarks.raw().all()) unswept.set(recipient, through);
+let unsweptSince = unswept.size > 0 ? Date.now() : 0;
+let sweepTimer;
+
+// Deletes an inbox's rows under its watermark now, within the caller's transaction: a message
+// must go in under it (it returned to the inbox with its old seq, or its id is a delivered row's).
+function sweepNow(usage, recipient) {
+  const u = usageOf(usage, recipient);
+  if (u.through === 0) return;
+  s.sweep.run(recipient, u.through);
+  u.through = 0;
+  unswept.delete(recipient);
+}
+
+// One chunk of the idle sweep: up to SWEEP_CHUNK rows of \`recipient\`'s inbox under its watermark
+// (as the file has it now). True once none is left; the watermark is then cleared. The usage row's
+// stamp stays: no message the inbox holds changed.
+const sweepChunk = db.transaction((recipient) => {
+  const row = s.usage.get(recipient);
+  if (row === undefined || row.delivered_through === 0) return true;
+  const cut = s.sweepCut.get(recipient, row.delivered_through, ${SWEEP_CHUNK});
+  if (cut !== undefined) {
+    s.sweepBefore.run(recipient, cut);
+    return false;
+  }
+  s.sweep.run(recipient, row.delivered_through);
+  if (row.messages === 0) s.dropUsage.run(recipient);
+  else s.clearWatermark.run(recipient);
+  return true;
+});
+
+function sweepSome() {
+  sweepTimer = undefined;
+  const recipient = unswept.keys().next().value;
+  try {
+    if (sweepChunk(recipient)) unswept.delete(recipient);
+  } catch {
+    // Another process holds the write lock past the busy timeout: tried again when next idle.
+    sweepTimer = setTimeout(sweepSome, ${SWEEP_IDLE_MS});
+    return;
+  }
+  if (unswept.size === 0) unsweptSince = 0;
+  // A timer, not a loop: a job that came meanwhile goes first.
+  else sweepTimer = setTimeout(sweepSome, 0);
+}
+
+// What an earlier process left (it crashed, or its close ran out of time) goes once idle too.
+if (unswept.size > 0) sweepTimer = setTimeout(sweepSome, ${SWEEP_IDLE_MS});
+
+// After each job: the sweep starts once no job came for SWEEP_IDLE_MS, or goes on a chunk at a
+// time between jobs once the oldest watermark waited SWEEP_MAX_WAIT_MS.
+function sweepLater() {
+  if (unswept.size === 0) return;
+  const now = Date.now();
+  if (unsweptSince === 0) unsweptSince = now;
+  clearTimeout(sweepTimer);
+  sweepTimer = setTimeout(sweepSome, now - unsweptSince >= ${SWEEP_MAX_WAIT_MS} ? 0 : ${SWEEP_IDLE_MS});
 }
 
 // The parameters of one page of sent records (\`appendSentPage\`), reused by every write.
 const page = new Array(${SENT_APPEND_PAGE * 4});
+
+// Whether the inbox holds a message with \`id\` that was not delivered. One that was (under its
+// inbox's watermark) is swept first: the id is free again.
+function liveStored(usage, id) {
+  const row = s.stored.get(id);
+  if (row === undefined) return false;
+  if (row.seq > usageOf(usage, row.recipient).through) return true;
+  sweepNow(usage, row.recipient);
+  return false;
+}
 
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
 // per message, in the order of \`PackedMessages\`, and two of each per record (\`PackedSentRecords\`).
@@ -150,7 +246,7 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
   for (let i = 0; i < remove.length; i++) {
     if (removeBytes[i] >= 0) continue;
     const row = s.removing.get(remove[i]);
-    if (row === undefined) continue;
+    if (row === undefined || remove[i] <= usageOf(usage, row.recipient).through) continue;
     s.remove.run(remove[i]);
     removed(usage, row.recipient, row.bytes);
   }
@@ -164,14 +260,19 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     const id = strings[i], to = strings[i + 1], from = strings[i + 2], clientId = strings[i + 3], body = strings[i + 4];
     const bytes = Buffer.byteLength(body);
     const u = usageOf(usage, to);
+    if (numbers[n] <= u.through) sweepNow(usage, to);
     const over = quota !== undefined && (u.messages + 1 > quota.maxMessages || u.bytes + bytes > quota.maxBytes);
-    if (over && s.stored.get(id) === undefined) {
+    if (over && !liveStored(usage, id)) {
       refused.push(id);
       sizes.push(-1);
       if (clientId !== null) dropped.add(from + '\\n' + clientId);
       continue;
     }
-    const { changes } = s.insert.run(numbers[n], id, to, from, clientId, body, numbers[n + 1], numbers[n + 2]);
+    let { changes } = s.insert.run(numbers[n], id, to, from, clientId, body, numbers[n + 1], numbers[n + 2]);
+    if (changes === 0 && !liveStored(usage, id)) {
+      // The id is a delivered row's, under its inbox's watermark: that one goes, this one comes in.
+      changes = s.insert.run(numbers[n], id, to, from, clientId, body, numbers[n + 1], numbers[n + 2]).changes;
+    }
     if (changes === 1) {
       u.messages += 1;
       u.bytes += bytes;
@@ -217,6 +318,8 @@ const purge = db.transaction((now, maxSentRecords) => {
   s.purgeSent.run(now);
   s.capSent.run(maxSentRecords);
   const usage = new Map();
+  // Whatever the idle sweep left, this process's or another's: the expired rows below count then.
+  for (const [recipient] of s.watermarks.raw().all()) sweepNow(usage, recipient);
   const rows = s.purge.all(now);
   for (const row of rows) removed(usage, row.recipient, row.bytes);
   return { purged: rows.length, ...saveUsage(usage) };
@@ -227,6 +330,18 @@ parentPort.on('message', (job) => {
     else if (job.kind === 'purge') parentPort.postMessage({ id: job.id, result: purge(job.now, job.maxSentRecords) });
     else if (job.kind === 'probe') parentPort.postMessage({ id: job.id, result: s.probe.run(Date.now()).changes });
     else {
+      clearTimeout(sweepTimer);
+      // A clean stop leaves no delivered row behind, unless that takes too long.
+      const until = Date.now() + ${SWEEP_ON_CLOSE_MS};
+      try {
+        while (unswept.size > 0 && Date.now() < until) {
+          const recipient = unswept.keys().next().value;
+          if (sweepChunk(recipient)) unswept.delete(recipient);
+        }
+      } catch {
+        // The write lock held elsewhere: the next start sweeps them (or its first purge).
+      }
+      unswept.clear();
       db.close();
       parentPort.postMessage({ id: job.id });
       parentPort.close();
@@ -234,6 +349,7 @@ parentPort.on('message', (job) => {
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
   }
+  sweepLater();
 });
 `;
 
