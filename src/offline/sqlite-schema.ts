@@ -107,7 +107,7 @@ export const SQLITE_WRITES = {
   sweepCut: 'SELECT seq FROM inbox WHERE recipient = ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?',
   sweepBefore: 'DELETE FROM inbox WHERE recipient = ? AND seq < ?',
   clearWatermark: 'UPDATE inbox_usage SET delivered_through = 0 WHERE recipient = ?',
-  watermarks: 'SELECT recipient, delivered_through FROM inbox_usage WHERE delivered_through > 0',
+  watermarks: 'SELECT recipient FROM inbox_usage WHERE delivered_through > 0',
   // Also the reading connection's check of a cached inbox (inbox-cache.ts).
   usage: 'SELECT messages, bytes, stamp, delivered_through FROM inbox_usage WHERE recipient = ?',
   setUsage: `INSERT INTO inbox_usage (recipient, messages, bytes, stamp, delivered_through) VALUES (?, ?, ?, ?, ?)

@@ -110,6 +110,22 @@ describe('SQLite inbox watermark', () => {
     expect(rowsOf('bob')).toEqual([]);
   });
 
+  it('sweeps between writes once delivered rows have waited 2 s, when the writer is never idle', async () => {
+    const store = await open();
+    const bob = Array.from({ length: 5 }, (_, i) => message(i + 1));
+    await store.write({ append: bob, remove: [], sent: [] });
+    await store.write({ append: [], remove: bob.map(delivered), sent: [] });
+    const started = Date.now();
+    // A write every 30 ms: never 100 ms without one.
+    let seq = 100;
+    while (rowsOf('bob').length > 0) {
+      expect(Date.now() - started, 'swept within 4 s').toBeLessThan(4_000);
+      await store.write({ append: [message(++seq, 'carol')], remove: [], sent: [] });
+      await sleep(30);
+    }
+    expect(await store.count('carol', NOW)).toBe(seq - 100);
+  });
+
   it('deletes the delivered rows on a clean close, and sweeps a file left with some when it opens', async () => {
     const store = await open();
     const bob = Array.from({ length: 5 }, (_, i) => message(i + 1));

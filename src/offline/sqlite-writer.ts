@@ -142,7 +142,7 @@ function removeRun(usage, to, indexes, remove, removeBytes) {
   if (exact) {
     if (s.heldBefore.get(to, u.through, first) === undefined) {
       u.through = last;
-      unswept.set(to, last);
+      unswept.add(to);
     } else {
       s.removeBetween.run(to, first, last);
     }
@@ -155,10 +155,9 @@ function removeRun(usage, to, indexes, remove, removeBytes) {
   }
 }
 
-// Inboxes with rows under their watermark, by recipient, and since when the oldest of them
-// waits: swept when the writer is idle, or a chunk after each job once they waited too long.
-const unswept = new Map();
-for (const [recipient, through] of s.watermarks.raw().all()) unswept.set(recipient, through);
+// Recipients whose inbox has rows under its watermark, and since when the oldest of them waits:
+// swept when the writer is idle, or a chunk after each job once they waited too long.
+const unswept = new Set(s.watermarks.pluck().all());
 let unsweptSince = unswept.size > 0 ? Date.now() : 0;
 let sweepTimer;
 
@@ -191,7 +190,8 @@ const sweepChunk = db.transaction((recipient) => {
 
 function sweepSome() {
   sweepTimer = undefined;
-  const recipient = unswept.keys().next().value;
+  if (unswept.size === 0) return;
+  const recipient = unswept.values().next().value;
   try {
     if (sweepChunk(recipient)) unswept.delete(recipient);
   } catch {
@@ -210,10 +210,13 @@ if (unswept.size > 0) sweepTimer = setTimeout(sweepSome, ${SWEEP_IDLE_MS});
 // After each job: the sweep starts once no job came for SWEEP_IDLE_MS, or goes on a chunk at a
 // time between jobs once the oldest watermark waited SWEEP_MAX_WAIT_MS.
 function sweepLater() {
-  if (unswept.size === 0) return;
+  clearTimeout(sweepTimer);
+  if (unswept.size === 0) {
+    unsweptSince = 0;
+    return;
+  }
   const now = Date.now();
   if (unsweptSince === 0) unsweptSince = now;
-  clearTimeout(sweepTimer);
   sweepTimer = setTimeout(sweepSome, now - unsweptSince >= ${SWEEP_MAX_WAIT_MS} ? 0 : ${SWEEP_IDLE_MS});
 }
 
@@ -319,7 +322,7 @@ const purge = db.transaction((now, maxSentRecords) => {
   s.capSent.run(maxSentRecords);
   const usage = new Map();
   // Whatever the idle sweep left, this process's or another's: the expired rows below count then.
-  for (const [recipient] of s.watermarks.raw().all()) sweepNow(usage, recipient);
+  for (const recipient of s.watermarks.all()) sweepNow(usage, recipient);
   const rows = s.purge.all(now);
   for (const row of rows) removed(usage, row.recipient, row.bytes);
   return { purged: rows.length, ...saveUsage(usage) };
@@ -335,7 +338,7 @@ parentPort.on('message', (job) => {
       const until = Date.now() + ${SWEEP_ON_CLOSE_MS};
       try {
         while (unswept.size > 0 && Date.now() < until) {
-          const recipient = unswept.keys().next().value;
+          const recipient = unswept.values().next().value;
           if (sweepChunk(recipient)) unswept.delete(recipient);
         }
       } catch {
