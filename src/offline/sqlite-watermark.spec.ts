@@ -23,6 +23,9 @@ const delivered = (m: StoredMessage): DeliveredMessage => ({
   bytes: Buffer.byteLength(m.body),
 });
 
+/** True once in `n` draws. */
+const oneIn = (n: number): fc.Arbitrary<boolean> => fc.integer({ min: 1, max: n }).map((k) => k === 1);
+
 async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -211,7 +214,7 @@ describe('SQLite inbox watermark', () => {
           to: fc.constantFrom(...recipients),
           count: fc.integer({ min: 1, max: 4 }),
           // Rare: an expired message waits until the purge and stops a drain's watermark before it.
-          expired: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+          expired: oneIn(6),
           older: fc.boolean(),
         }),
       },
@@ -222,7 +225,7 @@ describe('SQLite inbox watermark', () => {
           by: fc.nat(1),
           to: fc.constantFrom(...recipients),
           page: fc.integer({ min: 1, max: 4 }),
-          skip: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+          skip: oneIn(4),
         }),
       },
       {
