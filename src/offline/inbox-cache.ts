@@ -16,8 +16,8 @@ export interface UsageWritten {
   readonly usageInserted: readonly number[];
 }
 
-/** The usage row a read found for a recipient: messages, bytes, stamp. */
-export type UsageRow = readonly [messages: number, bytes: number, stamp: number];
+/** The usage row a read found for a recipient: messages, bytes, stamp (and the watermark, unused here). */
+export type UsageRow = readonly [messages: number, bytes: number, stamp: number, deliveredThrough?: number];
 
 /**
  * Heap bytes a cached message costs beyond its body and ids: its slots, its numbers, the string of

@@ -20,6 +20,8 @@ export const SQLITE_SCHEMA = `
   -- reads one row instead of counting an inbox. Expired messages count until the purge. The
   -- stamp is drawn anew by each transaction that writes the row: a store that caches an inbox
   -- (inbox-cache.ts) knows from it whether anyone changed the inbox since its own commit.
+  -- delivered_through is the inbox's watermark: its rows up to that seq were delivered (a drain
+  -- removes oldest first) and wait for the writer thread's sweep, never read and not counted.
   CREATE TABLE IF NOT EXISTS inbox_usage (
     recipient TEXT    PRIMARY KEY,
     messages  INTEGER NOT NULL,
