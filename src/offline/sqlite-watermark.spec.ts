@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/support/eventually.js';
 import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
 import { type DeliveredMessage, MAX_SENT_RECORDS, type StoredMessage } from './offline-message.store.js';
 import { SqliteOfflineMessageDriver } from './sqlite-offline-message.driver.js';
@@ -25,14 +26,6 @@ const delivered = (m: StoredMessage): DeliveredMessage => ({
 
 /** True once in `n` draws. */
 const oneIn = (n: number): fc.Arbitrary<boolean> => fc.integer({ min: 1, max: n }).map((k) => k === 1);
-
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('SQLite inbox watermark', () => {
   let dir: string;
@@ -104,12 +97,11 @@ describe('SQLite inbox watermark', () => {
     expect((await store.peek('bob', NOW, 100)).map((m) => m.id)).toEqual(['m12', 'm13']);
 
     // The writer idle, the delivered rows go; what waits stays.
-    await until(() => rowsOf('bob').length === 2, 'the sweep deleted the delivered rows');
-    expect(rowsOf('bob')).toEqual([12, 13]);
+    await eventually('the sweep to delete the delivered rows', () => expect(rowsOf('bob')).toEqual([12, 13]));
     expect(usageOf('bob')).toEqual({ messages: 2, bytes: 14, through: 0 });
     expect(rowsOf('carol')).toEqual([11]);
     await store.write({ append: [], remove: again.map(delivered), sent: [] });
-    await until(() => usageOf('bob') === undefined, 'the sweep dropped the emptied inbox’s usage row');
+    await eventually('the sweep to drop the emptied inbox’s usage row', () => expect(usageOf('bob')).toBeUndefined());
     expect(rowsOf('bob')).toEqual([]);
   });
 
@@ -149,7 +141,7 @@ describe('SQLite inbox watermark', () => {
     raw.close();
     const next = await open();
     expect((await next.peek('bob', NOW, 10)).map((m) => m.id)).toEqual(['m8']);
-    await until(() => rowsOf('bob').length === 1, 'the sweep deleted what the last process left');
+    await eventually('the sweep to delete what the last process left', () => expect(rowsOf('bob')).toEqual([8]));
     expect(usageOf('bob')).toEqual({ messages: 1, bytes: 6, through: 0 });
   });
 
