@@ -188,12 +188,17 @@ const sweepChunk = db.transaction((recipient) => {
   return true;
 });
 
+// A chunk of the first inbox to sweep; it leaves the set once nothing is left under its watermark.
+function sweepNext() {
+  const recipient = unswept.values().next().value;
+  if (sweepChunk(recipient)) unswept.delete(recipient);
+}
+
 function sweepSome() {
   sweepTimer = undefined;
   if (unswept.size === 0) return;
-  const recipient = unswept.values().next().value;
   try {
-    if (sweepChunk(recipient)) unswept.delete(recipient);
+    sweepNext();
   } catch {
     // Another process holds the write lock past the busy timeout: tried again when next idle.
     sweepTimer = setTimeout(sweepSome, ${SWEEP_IDLE_MS});
@@ -337,10 +342,7 @@ parentPort.on('message', (job) => {
       // A clean stop leaves no delivered row behind, unless that takes too long.
       const until = Date.now() + ${SWEEP_ON_CLOSE_MS};
       try {
-        while (unswept.size > 0 && Date.now() < until) {
-          const recipient = unswept.values().next().value;
-          if (sweepChunk(recipient)) unswept.delete(recipient);
-        }
+        while (unswept.size > 0 && Date.now() < until) sweepNext();
       } catch {
         // The write lock held elsewhere: the next start sweeps them (or its first purge).
       }
