@@ -37,25 +37,27 @@ describe('SQLite inbox watermark', () => {
     stores.push(store);
     return store;
   };
+  /** `read` on a read-only connection of its own to the file, as another process sees it. */
+  const inFile = <T>(read: (raw: Database.Database) => T): T => {
+    const raw = new Database(path, { readonly: true });
+    try {
+      return read(raw);
+    } finally {
+      raw.close();
+    }
+  };
   /** Rows of `recipient`'s inbox in the file, delivered ones not swept yet included. */
-  const rowsOf = (recipient: string): number[] => {
-    const raw = new Database(path, { readonly: true });
-    try {
-      return raw.prepare('SELECT seq FROM inbox WHERE recipient = ? ORDER BY seq').pluck().all(recipient) as number[];
-    } finally {
-      raw.close();
-    }
-  };
-  const usageOf = (recipient: string): { messages: number; bytes: number; through: number } | undefined => {
-    const raw = new Database(path, { readonly: true });
-    try {
-      return raw
-        .prepare('SELECT messages, bytes, delivered_through AS through FROM inbox_usage WHERE recipient = ?')
-        .get(recipient) as { messages: number; bytes: number; through: number } | undefined;
-    } finally {
-      raw.close();
-    }
-  };
+  const rowsOf = (recipient: string): number[] =>
+    inFile(
+      (raw) => raw.prepare('SELECT seq FROM inbox WHERE recipient = ? ORDER BY seq').pluck().all(recipient) as number[],
+    );
+  const usageOf = (recipient: string): { messages: number; bytes: number; through: number } | undefined =>
+    inFile(
+      (raw) =>
+        raw
+          .prepare('SELECT messages, bytes, delivered_through AS through FROM inbox_usage WHERE recipient = ?')
+          .get(recipient) as { messages: number; bytes: number; through: number } | undefined,
+    );
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'im-gateway-watermark-'));
