@@ -68,6 +68,33 @@ describe('OfflineMessageService commits', () => {
     expect(await service.findSent('alice', 'c99')).toMatchObject({ status: 'delivered' });
   });
 
+  it('says a delivered record is on its way from the request until its commit, and only for that pair', async () => {
+    const { store, service } = await setup();
+    let open!: () => void;
+    store.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const durable = service.recordSent('alice', 'c1', 'delivered');
+    void service.enqueue(message(2));
+    // Waiting for its commit, then inside it (the store has not answered).
+    expect(service.isRecordingDelivered('alice', 'c1')).toBe(true);
+    await turns(3);
+    expect(store.writes).toHaveLength(1);
+    expect(service.isRecordingDelivered('alice', 'c1')).toBe(true);
+    expect(await service.findSent('alice', 'c1')).toBeUndefined();
+    // A queued record is not a delivered one; nor is another sender's or another client id's.
+    expect(service.isRecordingDelivered('alice', 'c2')).toBe(false);
+    expect(service.isRecordingDelivered('bob', 'c1')).toBe(false);
+    expect(service.isRecordingDelivered('alice', 'c9')).toBe(false);
+    open();
+    await durable;
+    // Found in the store from the commit on; the write lets the record go right after.
+    expect(await service.findSent('alice', 'c1')).toMatchObject({ status: 'delivered' });
+    await turns(1);
+    expect(service.isRecordingDelivered('alice', 'c1')).toBe(false);
+    expect(await service.findSent('alice', 'c1')).toMatchObject({ status: 'delivered' });
+  });
+
   it('commits a message to store in the next turn, and the background writes waiting go with it', async () => {
     const { store, service } = await setup();
     const delivered = service.recordSent('alice', 'c0', 'delivered');

@@ -214,6 +214,20 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.pending.sent.push(sender, clientId, status, expiresAt, hash);
   }
 
+  /**
+   * True while a `delivered` record of (sender, client id) is on its way to the store: requested
+   * and not committed, so `findSent` cannot see it yet. Once the write is over it is either
+   * committed (and found) or failed (and gone). A scan of at most two batches: asked only for a
+   * send `mayHaveSent` cannot call new.
+   */
+  isRecordingDelivered(sender: string, clientId: string): boolean {
+    const hash = pairHash(sender, clientId);
+    return (
+      this.pending.sent.hasDelivered(sender, clientId, hash) ||
+      this.committing?.sent.hasDelivered(sender, clientId, hash) === true
+    );
+  }
+
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */
   get decidesNewAtOnce(): boolean {
     return this.sentFilter !== undefined;

@@ -52,4 +52,18 @@ describe('PackedSentRecords', () => {
     expect(PackedSentRecords.of(packed)).toBe(packed);
     expect(packed.hashes).toEqual(records.map((r) => pairHash(r.sender, r.clientId)));
   });
+
+  it('finds a delivered record of a pair, and only a delivered one of that exact pair', () => {
+    const packed = new PackedSentRecords();
+    packed.push('alice', 'c1', 'queued', 1);
+    packed.push('bob', 'c2', 'delivered', 2);
+    const has = (sender: string, clientId: string) => packed.hasDelivered(sender, clientId, pairHash(sender, clientId));
+    expect(has('bob', 'c2')).toBe(true);
+    expect(has('alice', 'c1')).toBe(false);
+    expect(has('bob', 'c1')).toBe(false);
+    // A pair whose hash collides with bob's is told apart by its strings.
+    expect(packed.hasDelivered('carol', 'c2', pairHash('bob', 'c2'))).toBe(false);
+    packed.push('alice', 'c1', 'delivered', 3);
+    expect(has('alice', 'c1')).toBe(true);
+  });
 });

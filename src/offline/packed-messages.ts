@@ -99,6 +99,20 @@ export class PackedSentRecords implements Iterable<SentRecord> {
     this.hashes.push(hash);
   }
 
+  /**
+   * Whether a `delivered` record of (sender, client id) is here; `hash` is its `pairHash`. A scan,
+   * newest first: asked only for the rare send the filter cannot call new.
+   */
+  hasDelivered(sender: string, clientId: string, hash: number): boolean {
+    const { hashes, strings, numbers } = this;
+    for (let i = hashes.length - 1; i >= 0; i--) {
+      if (hashes[i] === hash && numbers[i * 2] === 1 && strings[i * 2] === sender && strings[i * 2 + 1] === clientId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   at(index: number): SentRecord {
     const i = index * 2;
     const status = this.numbers[i] === 1 ? 'delivered' : 'queued';

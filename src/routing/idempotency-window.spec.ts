@@ -19,10 +19,13 @@ function setup() {
   /** Pairs the store's filter says it may have a record of; `undefined`: every pair. */
   let filter: Set<string> | undefined;
   let reads = 0;
+  /** Pairs whose delivered record is on its way to the store. */
+  const recording = new Set<string>();
   const live = new Map<string, SendListener>();
   const window = new IdempotencyWindow(
     {
       mayHaveSent: (sender, clientId) => filter === undefined || filter.has(`${sender}/${clientId}`),
+      isRecordingDelivered: (sender, clientId) => recording.has(`${sender}/${clientId}`),
       findSent: (sender, clientId) => {
         reads++;
         const found = stored.get(`${sender}/${clientId}`);
@@ -43,6 +46,7 @@ function setup() {
   return {
     window,
     stored,
+    recording,
     live,
     holdReads: () => {
       holdReads = true;
@@ -125,24 +129,22 @@ describe('IdempotencyWindow', () => {
   });
 
   it('answers delivered while the delivered record is not durable, then leaves it to the store', async () => {
-    const { window, stored } = setup();
-    let commit!: () => void;
-    const durable = new Promise<void>((resolve) => {
-      commit = resolve;
-    });
-    window.startRecording('m1', durable);
-    window.startRecording('m2', durable);
+    const { window, stored, recording, reads } = setup();
+    recording.add('alice/c1');
     const resend = listener();
     expect(await window.admit('alice', 'c1', 'm1', resend)).toBe(false);
     expect(resend.heard).toEqual(['c1 m1 delivered']);
-    commit();
-    await durable;
-    // Both records committed together: neither is answered from memory any more.
-    expect(await window.admit('bob', 'c2', 'm2', listener())).toBe(true);
+    // Another pair of the same sender, or the same client id of another sender, is not answered so.
+    expect(await window.admit('alice', 'c2', 'm2', listener())).toBe(true);
+    expect(await window.admit('bob', 'c1', 'm3', listener())).toBe(true);
+    // Committed: the record leaves the write, and the store answers.
+    recording.delete('alice/c1');
     stored.set('alice/c1', 'delivered');
+    const readsBefore = reads();
     const later = listener();
     expect(await window.admit('alice', 'c1', 'm1', later)).toBe(false);
     expect(later.heard).toEqual(['c1 m1 delivered']);
+    expect(reads()).toBe(readsBefore + 1);
   });
 
   it('points a live, unsettled message at the connection that resent it', async () => {

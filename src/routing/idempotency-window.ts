@@ -4,10 +4,12 @@ import type { DeliveryStatus, SendListener } from '../messages/send-listener.js'
 export interface SentRecords {
   /**
    * False only when (sender, client id) certainly has no record: no need to read the store. A
-   * pair counts from the moment its record is requested, before `startRecording` or
-   * `startQueuing` is called for its message.
+   * pair counts from the moment its record is requested, before `startQueuing` is called for its
+   * message.
    */
   mayHaveSent(sender: string, clientId: string): boolean;
+  /** True while a `delivered` record of the pair is requested and not committed yet. */
+  isRecordingDelivered(sender: string, clientId: string): boolean;
   findSent(sender: string, clientId: string): Promise<{ readonly status: DeliveryStatus } | undefined>;
 }
 
@@ -23,14 +25,12 @@ export interface LiveDeliveries {
  * gets that answer again, from the store. Between the moment an answer is given and the moment
  * its record is durable the store cannot see it; this window covers that gap:
  * - `queuing`: messages on their way into the inbox, with everyone waiting for `queued`;
- * - `recording`: messages delivered whose `delivered` record is not committed yet.
+ * - messages delivered whose `delivered` record is not committed yet: the store's writer holds
+ *   those records until their commit (`SentRecords.isRecordingDelivered`); kept nowhere else, so
+ *   that each message's id is let go as soon as it is delivered.
  */
 export class IdempotencyWindow {
-  private readonly recording = new Set<string>();
   private readonly queuing = new Map<string, SendListener[]>();
-  /** The commit the last `startRecording` waits for, and the ids waiting for it. */
-  private lastDurable: Promise<unknown> | undefined;
-  private lastIds: string[] = [];
 
   constructor(
     private readonly records: SentRecords,
@@ -56,7 +56,7 @@ export class IdempotencyWindow {
     // of those adds it first (`SentRecords.mayHaveSent`). Only a live copy can exist, and nearly
     // every send ends here, without the two lookups of `inFlight`.
     if (!this.records.mayHaveSent(from, clientId)) return !this.live.reattach(id, listener);
-    if (this.inFlight(id, clientId, listener)) return false;
+    if (this.inFlight(from, clientId, id, listener)) return false;
     return this.admitStored(from, clientId, id, listener, onQueuedRecord);
   }
 
@@ -74,7 +74,7 @@ export class IdempotencyWindow {
       return false;
     }
     // While the store was read, the first copy may have started on its way.
-    return !this.inFlight(id, clientId, listener);
+    return !this.inFlight(from, clientId, id, listener);
   }
 
   /**
@@ -98,27 +98,8 @@ export class IdempotencyWindow {
     this.queuing.delete(id);
   }
 
-  /**
-   * Message `id` was delivered; resends are answered `delivered` until `durable` settles (its
-   * record is committed, or the write failed). Records committed together share one promise,
-   * followed once for all their ids rather than once per message.
-   */
-  startRecording(id: string, durable: Promise<unknown>): void {
-    this.recording.add(id);
-    if (durable !== this.lastDurable) {
-      const ids: string[] = [];
-      const finish = (): void => {
-        for (const done of ids) this.recording.delete(done);
-      };
-      durable.then(finish, finish);
-      this.lastDurable = durable;
-      this.lastIds = ids;
-    }
-    this.lastIds.push(id);
-  }
-
-  private inFlight(id: string, clientId: string, listener: SendListener): boolean {
-    if (this.recording.has(id)) {
+  private inFlight(from: string, clientId: string, id: string, listener: SendListener): boolean {
+    if (this.records.isRecordingDelivered(from, clientId)) {
       listener.confirm(clientId, id, 'delivered');
       return true;
     }

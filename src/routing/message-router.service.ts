@@ -763,9 +763,9 @@ export class MessageRouter implements WriteListener, OnApplicationBootstrap, OnA
     if (message.clientId === undefined) return;
     // The record makes a later resend answer `delivered` instead of routing again. It is committed
     // in the background (within BACKGROUND_COMMIT_MS) and the answer does not wait for it; until it
-    // is durable, the idempotency window answers a resend. A crash before the commit loses the
+    // is durable, the write carrying it answers a resend (`isRecordingDelivered`). A crash before the commit loses the
     // record: the resend after the restart is routed again, and the recipient's SDK drops the copy.
-    this.idempotency.startRecording(message.id, this.offline.recordSent(message.from, message.clientId, 'delivered'));
+    void this.offline.recordSent(message.from, message.clientId, 'delivered');
     notify?.confirm(message.clientId, message.id, 'delivered');
     // A sender waiting on its node hears `delivered` from it; receipts are for those told `queued`.
     if (!fromInbox || origin) return;
