@@ -53,6 +53,19 @@ describe('PackedSentRecords', () => {
     expect(packed.hashes).toEqual(records.map((r) => pairHash(r.sender, r.clientId)));
   });
 
+  it('keeps client ids of any script and length as they went in, past its first buffer', () => {
+    const ids = ['c1', '消息-1', 'emoji 😀 id', 'line\nbreak', 'x'.repeat(64), ''];
+    const records: SentRecord[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      records.push({ sender: `u${i % 7}`, clientId: `${ids[i % ids.length]}${i}`, status: 'delivered', expiresAt: i });
+    }
+    const packed = PackedSentRecords.of(records);
+    expect(packed.clientIdBytes.length).toBe(records.reduce((n, r) => n + Buffer.byteLength(r.clientId), 0));
+    expect(packed.clientIdBytes.length).toBeGreaterThan(16 * 1024);
+    expect([...packed]).toEqual(records);
+    expect(packed.clientIdAt(1_999)).toBe(records[1_999]!.clientId);
+  });
+
   it('finds a delivered record of a pair, and only a delivered one of that exact pair', () => {
     const packed = new PackedSentRecords();
     packed.push('alice', 'c1', 'queued', 1);

@@ -64,16 +64,30 @@ export class PackedMessages implements Iterable<StoredMessage> {
   }
 }
 
+/** Bytes a batch's client ids start with; doubled whenever they would not fit. */
+const INITIAL_CLIENT_ID_BYTES = 16 * 1024;
+/** UTF-8 bytes one UTF-16 code unit can take. */
+const MAX_UTF8_PER_UNIT = 3;
+
 /**
  * Sent records on their way to the store, packed as `PackedMessages` are and for the same reason:
- * one per JSON message delivered, waiting up to a background commit. Per record: sender and
- * client id in `strings`, delivered (1) or queued (0) and expiresAt in `numbers`, and the pair's
- * `pairHash` in `hashes`: computed once, for the service's filter and the SQLite driver's index.
+ * one per JSON message delivered, waiting up to a background commit and then through it. Per
+ * record: its sender in `senders` (a connection's user: one string for all its records), delivered
+ * (1) or queued (0) and expiresAt in `numbers`, the pair's `pairHash` in `hashes` (computed once,
+ * for the service's filter and the SQLite driver's index), and its client id as UTF-8 in one
+ * buffer, which ends where `clientIdEnds` says. A client id string per record, unique and held
+ * for tens of milliseconds, outlived young-generation collections: each copied it, then moved it
+ * to the old generation; the buffer's bytes are outside the heap. Client ids are well-formed
+ * UTF-16 (the JSON codec and the admin API refuse any other), so they come back from UTF-8 as
+ * they went in.
  */
 export class PackedSentRecords implements Iterable<SentRecord> {
-  readonly strings: string[] = [];
+  readonly senders: string[] = [];
   readonly numbers: number[] = [];
   readonly hashes: number[] = [];
+  readonly clientIdEnds: number[] = [];
+  private bytes = Buffer.allocUnsafeSlow(0);
+  private used = 0;
 
   static of(records: Iterable<SentRecord>): PackedSentRecords {
     if (records instanceof PackedSentRecords) return records;
@@ -83,7 +97,12 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   }
 
   get length(): number {
-    return this.strings.length / 2;
+    return this.senders.length;
+  }
+
+  /** Every record's client id, UTF-8, back to back: a view of the buffer, not a copy. */
+  get clientIdBytes(): Buffer {
+    return this.bytes.subarray(0, this.used);
   }
 
   /** `hash`: `pairHash(sender, clientId)`, when the caller has it already. */
@@ -94,9 +113,18 @@ export class PackedSentRecords implements Iterable<SentRecord> {
     expiresAt: number,
     hash = pairHash(sender, clientId),
   ): void {
-    this.strings.push(sender, clientId);
+    const room = clientId.length * MAX_UTF8_PER_UNIT;
+    if (this.used + room > this.bytes.length) this.grow(room);
+    this.used += this.bytes.write(clientId, this.used);
+    this.clientIdEnds.push(this.used);
+    this.senders.push(sender);
     this.numbers.push(status === 'delivered' ? 1 : 0, expiresAt);
     this.hashes.push(hash);
+  }
+
+  clientIdAt(index: number): string {
+    const start = index === 0 ? 0 : this.clientIdEnds[index - 1]!;
+    return this.bytes.toString('utf8', start, this.clientIdEnds[index]!);
   }
 
   /**
@@ -104,9 +132,9 @@ export class PackedSentRecords implements Iterable<SentRecord> {
    * newest first: asked only for the rare send the filter cannot call new.
    */
   hasDelivered(sender: string, clientId: string, hash: number): boolean {
-    const { hashes, strings, numbers } = this;
+    const { hashes, senders, numbers } = this;
     for (let i = hashes.length - 1; i >= 0; i--) {
-      if (hashes[i] === hash && numbers[i * 2] === 1 && strings[i * 2] === sender && strings[i * 2 + 1] === clientId) {
+      if (hashes[i] === hash && numbers[i * 2] === 1 && senders[i] === sender && this.clientIdAt(i) === clientId) {
         return true;
       }
     }
@@ -114,12 +142,24 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   }
 
   at(index: number): SentRecord {
-    const i = index * 2;
-    const status = this.numbers[i] === 1 ? 'delivered' : 'queued';
-    return { sender: this.strings[i]!, clientId: this.strings[i + 1]!, status, expiresAt: this.numbers[i + 1]! };
+    const status = this.numbers[index * 2] === 1 ? 'delivered' : 'queued';
+    return {
+      sender: this.senders[index]!,
+      clientId: this.clientIdAt(index),
+      status,
+      expiresAt: this.numbers[index * 2 + 1]!,
+    };
   }
 
   *[Symbol.iterator](): Iterator<SentRecord> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  private grow(room: number): void {
+    let size = Math.max(this.bytes.length * 2, INITIAL_CLIENT_ID_BYTES);
+    while (size < this.used + room) size *= 2;
+    const bytes = Buffer.allocUnsafeSlow(size);
+    this.bytes.copy(bytes, 0, 0, this.used);
+    this.bytes = bytes;
   }
 }

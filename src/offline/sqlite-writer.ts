@@ -16,9 +16,10 @@ const SWEEP_CHUNK = 2_000;
 const SWEEP_ON_CLOSE_MS = 1_000;
 
 /**
- * A write as flat arrays of strings and numbers: the structured clone to the writer thread copies
- * those several times faster than an object per message or record, and it runs once per message.
- * The service's appends and records come packed already.
+ * A write as flat arrays of strings and numbers (and the records' client ids as one buffer): the
+ * structured clone to the writer thread copies those several times faster than an object per
+ * message or record, and it runs once per message. The service's appends and records come packed
+ * already.
  */
 function flatten({ append, remove, sent, quota }: InboxWrite) {
   const messages = PackedMessages.of(append);
@@ -30,8 +31,10 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
     removeTo: remove.map((m) => m.to),
     // -1: not known, read from the row.
     removeBytes: remove.map((m) => m.bytes ?? -1),
-    sentStrings: records.strings,
+    sentSenders: records.senders,
     sentNumbers: records.numbers,
+    sentClientIds: records.clientIdBytes,
+    sentClientIdEnds: records.clientIdEnds,
     quota,
   };
 }
@@ -239,8 +242,9 @@ function liveStored(usage, id) {
 }
 
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
-// per message, in the order of \`PackedMessages\`, and two of each per record (\`PackedSentRecords\`).
-const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes, sentStrings, sentNumbers, quota }) => {
+// per message, in the order of \`PackedMessages\`; per record (\`PackedSentRecords\`) a sender, two
+// numbers, and where its client id ends in the UTF-8 of them all.
+const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes, sentSenders, sentNumbers, sentClientIds, sentClientIdEnds, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write. A removal
   // that comes with its recipient and size deletes without reading the row, in runs of ascending
@@ -297,17 +301,18 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
   const sentSkipped = [];
   // A full page goes in one statement, whose rows take consecutive seqs in the order listed.
   let paged = 0;
-  for (let i = 0; i < sentStrings.length; i += 2) {
-    const sender = sentStrings[i], clientId = sentStrings[i + 1];
+  const clientIds = Buffer.from(sentClientIds.buffer, sentClientIds.byteOffset, sentClientIds.byteLength);
+  for (let r = 0, start = 0; r < sentSenders.length; start = sentClientIdEnds[r++]) {
+    const sender = sentSenders[r], clientId = clientIds.toString('utf8', start, sentClientIdEnds[r]);
     if (dropped.size > 0 && dropped.has(sender + '\\n' + clientId)) {
-      sentSkipped.push(i / 2);
+      sentSkipped.push(r);
       continue;
     }
     const at = 4 * paged;
     page[at] = sender;
     page[at + 1] = clientId;
-    page[at + 2] = sentNumbers[i];
-    page[at + 3] = sentNumbers[i + 1];
+    page[at + 2] = sentNumbers[2 * r];
+    page[at + 3] = sentNumbers[2 * r + 1];
     if (++paged < ${SENT_APPEND_PAGE}) continue;
     lastSentSeq = Number(s.appendSentPage.run(page).lastInsertRowid);
     if (sentFirstSeq === 0) sentFirstSeq = lastSentSeq - ${SENT_APPEND_PAGE} + 1;
