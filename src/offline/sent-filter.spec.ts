@@ -29,8 +29,8 @@ describe('SentFilter', () => {
     for (let i = 0; i < 100_000; i++) expect(filter.mayHave(`user${i % 100}`, `c-${i}`)).toBe(true);
     let falsePositives = 0;
     for (let i = 0; i < 100_000; i++) if (filter.mayHave(`user${i % 100}`, `d-${i}`)) falsePositives++;
-    // Three of 2^25 bits per pair: about one unseen pair in a million collides, plus the pairs
-    // whose 32-bit hash is one of the 100,000 added (about 2 in 100,000).
+    // Four bits per pair in a 2^25-bit bitmap: about 3.5 unseen pairs in 100,000 collide, two of
+    // them because their 32-bit hash is one of the 100,000 added.
     expect(falsePositives).toBeLessThan(20);
   });
 
