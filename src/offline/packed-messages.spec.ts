@@ -76,7 +76,12 @@ describe('PackedSentRecords', () => {
     expect(has('bob', 'c1')).toBe(false);
     // A pair whose hash collides with bob's is told apart by its strings.
     expect(packed.hasDelivered('carol', 'c2', pairHash('bob', 'c2'))).toBe(false);
+    // Records pushed after a question are found by the next one.
     packed.push('alice', 'c1', 'delivered', 3);
     expect(has('alice', 'c1')).toBe(true);
+    packed.push('carol', 'c3', 'queued', 4);
+    packed.push('carol', 'c4', 'delivered', 5);
+    expect(has('carol', 'c3')).toBe(false);
+    expect(has('carol', 'c4')).toBe(true);
   });
 });

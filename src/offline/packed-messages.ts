@@ -88,6 +88,9 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   readonly clientIdEnds: number[] = [];
   private bytes = Buffer.allocUnsafeSlow(0);
   private used = 0;
+  /** `pairHash`es of the delivered records among the first `indexed`, once `hasDelivered` is asked. */
+  private deliveredHashes: Set<number> | undefined;
+  private indexed = 0;
 
   static of(records: Iterable<SentRecord>): PackedSentRecords {
     if (records instanceof PackedSentRecords) return records;
@@ -128,11 +131,21 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   }
 
   /**
-   * Whether a `delivered` record of (sender, client id) is here; `hash` is its `pairHash`. A scan,
-   * newest first: asked only for the rare send the filter cannot call new.
+   * Whether a `delivered` record of (sender, client id) is here; `hash` is its `pairHash`. Asked
+   * for every send the service's filter cannot call new: rarely, unless there is no filter (the
+   * Redis store), where every send asks. The hashes of delivered records go into a set from the
+   * first question on, a record at most once, so each answer costs a lookup; only a hash found
+   * there is looked for among the records.
    */
   hasDelivered(sender: string, clientId: string, hash: number): boolean {
     const { hashes, senders, numbers } = this;
+    this.deliveredHashes ??= new Set();
+    const delivered = this.deliveredHashes;
+    for (; this.indexed < hashes.length; this.indexed++) {
+      // As 32-bit signed integers: small integers in the set, not a boxed number each.
+      if (numbers[this.indexed * 2] === 1) delivered.add(hashes[this.indexed]! | 0);
+    }
+    if (!delivered.has(hash | 0)) return false;
     for (let i = hashes.length - 1; i >= 0; i--) {
       if (hashes[i] === hash && numbers[i * 2] === 1 && senders[i] === sender && this.clientIdAt(i) === clientId) {
         return true;
