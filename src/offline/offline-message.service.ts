@@ -217,8 +217,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   /**
    * True while a `delivered` record of (sender, client id) is on its way to the store: requested
    * and not committed, so `findSent` cannot see it yet. Once the write is over it is either
-   * committed (and found) or failed (and gone). A scan of at most two batches: asked only for a
-   * send `mayHaveSent` cannot call new.
+   * committed (and found) or failed (and gone). Asked for each send `mayHaveSent` cannot call new
+   * (every send, with the Redis store): a lookup in each of at most two batches.
    */
   isRecordingDelivered(sender: string, clientId: string): boolean {
     const hash = pairHash(sender, clientId);

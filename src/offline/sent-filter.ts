@@ -5,7 +5,7 @@ import { MAX_SENT_RECORDS } from './offline-message.store.js';
 const FILTER_BITS_LOG2 = 25;
 /**
  * A pair's bits all fall in one block of 512 bits, a cache line: in a 4 MiB bitmap each block
- * touched is a cache miss, and three per pair cost more than the rest of its check.
+ * touched is a cache miss, and a miss per bit cost more than the rest of the check.
  */
 const BLOCK_BITS_LOG2 = 9;
 /** The block is the top bits of the pair hash. */
@@ -29,9 +29,9 @@ const PROBES = 4;
 /**
  * A superset of the (sender, client id) pairs with a sent record, so that a send with a new client
  * id (nearly every send) skips the store's point read. Four bits per pair in a bitmap (a Bloom
- * filter, blocked: the four in one cache line); pairs stay in it for as long as the store can hold their record, by generations: a
- * fresh bitmap starts every `ttlMs / 2`, or sooner once the newest took `perGeneration` pairs, and
- * the oldest goes. A generation per time alone filled up under sustained load (a thousand
+ * filter, blocked: the four in one cache line); pairs stay in it for as long as the store can hold
+ * their record, by generations: a fresh bitmap starts every `ttlMs / 2`, or sooner once the newest
+ * took `perGeneration` pairs, and the oldest goes. A generation per time alone filled up under sustained load (a thousand
  * messages a second set half of a bitmap's bits in six hours) until every send asked the store.
  * All bits set only means "ask the store"; any clear is certain, as long as every pair is added
  * before its record is written.
