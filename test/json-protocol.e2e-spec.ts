@@ -84,6 +84,23 @@ describe('JSON protocol (im.v1.json)', () => {
     expect(await alice.next('sent')).toMatchObject({ messageId: first.messageId });
   });
 
+  it('answers a resend made right after the delivery, before its record is committed, as delivered, and delivers nothing twice', async () => {
+    const alice = await json('alice');
+    const bob = await json('bob');
+    alice.send('now', 'bob', 'once only');
+    const message = await bob.next('message');
+    bob.ack(message.id);
+    const first = await alice.next('sent');
+    expect(first).toEqual({ id: 'now', messageId: message.id, status: 'delivered' });
+    // At once: the `delivered` record waits up to 20 ms for its background commit.
+    alice.send('now', 'bob', 'once only');
+    alice.send('now', 'bob', 'once only');
+    expect(await alice.next('sent')).toEqual(first);
+    expect(await alice.next('sent')).toEqual(first);
+    await expectSilence(bob.raw, 200);
+    expect(bob.of('message')).toHaveLength(1);
+  });
+
   it('answers ping with pong', async () => {
     const c = await json('alice');
     c.emit('ping', {});
