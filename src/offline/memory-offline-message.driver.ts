@@ -1,6 +1,5 @@
 import type { InboxWrite, SentRecord, StoredMessage, WriteResult } from './offline-message.store.js';
 import { MAX_SENT_RECORDS, OfflineMessageStore } from './offline-message.store.js';
-import { PackedSentRecords } from './packed-messages.js';
 import { SentRing } from './sent-ring.js';
 
 /** User ids cannot contain control characters, so a newline separates the two parts unambiguously. */
@@ -63,15 +62,6 @@ export class MemoryOfflineMessageDriver extends OfflineMessageStore {
       }
       this.insert(message);
       this.usage.set(message.to, { messages: usage.messages + 1, bytes: usage.bytes + bytes });
-    }
-    if (sent instanceof PackedSentRecords) {
-      // The service's batch: no record object per record, and each key's hash computed already.
-      const { senders, numbers, hashes } = sent;
-      for (let i = 0; i < senders.length; i++) {
-        const key = sentKey(senders[i]!, sent.clientIdAt(i));
-        if (!dropped.has(key)) this.sent.set(key, numbers[2 * i + 1]! * 2 + numbers[2 * i]!, hashes[i]);
-      }
-      return { refused };
     }
     for (const record of sent) {
       const key = sentKey(record.sender, record.clientId);

@@ -41,11 +41,9 @@ export class SentRing {
     return bucket < 0 ? undefined : this.values[this.index[bucket]! - 1];
   }
 
-  /**
-   * Writes `key` as the newest record; an older record of the same key goes, and past capacity the
-   * oldest. `hash`: `mixed(fnv1a(key))`, when the caller has it (a pair's `pairHash` is its key's).
-   */
-  set(key: string, value: number, hash = hashOf(key)): void {
+  /** Writes `key` as the newest record; an older record of the same key goes, and past capacity the oldest. */
+  set(key: string, value: number): void {
+    const hash = hashOf(key);
     const existing = this.find(key, hash);
     if (existing >= 0) this.removeAt(existing);
     if (this.used === this.slots) {
