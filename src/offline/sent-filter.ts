@@ -31,10 +31,10 @@ const PROBES = 4;
  * id (nearly every send) skips the store's point read. Four bits per pair in a bitmap (a Bloom
  * filter, blocked: the four in one cache line); pairs stay in it for as long as the store can hold
  * their record, by generations: a fresh bitmap starts every `ttlMs / 2`, or sooner once the newest
- * took `perGeneration` pairs, and the oldest goes. A generation per time alone filled up under sustained load (a thousand
- * messages a second set half of a bitmap's bits in six hours) until every send asked the store.
- * All bits set only means "ask the store"; any clear is certain, as long as every pair is added
- * before its record is written.
+ * took `perGeneration` pairs, and the oldest goes. A generation per time alone filled up under
+ * sustained load (a thousand messages a second set half of a bitmap's bits in six hours) until
+ * every send asked the store. All bits set only means "ask the store"; any clear is certain, as
+ * long as every pair is added before its record is written.
  */
 export class SentFilter {
   private readonly generations: Uint32Array[] = [new Uint32Array(1 << (FILTER_BITS_LOG2 - 5))];
