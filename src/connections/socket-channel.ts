@@ -38,6 +38,8 @@ const LENGTH_16 = 126;
 const LENGTH_64 = 127;
 const MAX_LENGTH_16 = 0xffff;
 const TWO_POW_32 = 2 ** 32;
+/** A turn's buffer starts at most this large, however large the last turn was; it grows as needed. */
+const MAX_TURN_START_BYTES = 64 * 1024;
 
 /** Header bytes of a frame of `length` payload bytes. */
 function headerBytes(length: number): number {
@@ -63,14 +65,18 @@ export class SocketChannel {
   private readPause: ReadPause | undefined;
   /** The TCP socket under a `ws` socket (absent under a test stub, which gets each frame from `ws`'s own send). */
   private readonly tcp: TcpSocket | undefined;
-  /** Frames of this turn, not written yet (text, or a pong's payload), with their payload sizes. */
-  private pending: Array<string | Buffer> = [];
-  private pendingSizes: number[] = [];
-  /** Their bytes on the wire, headers included. */
+  /**
+   * This turn's frames, framed as they are sent: a frame's text is copied out of the heap at
+   * once, so the strings of a turn do not live until its end (a young-generation collection in
+   * the middle of a turn would copy every one of them).
+   */
+  private pending: Buffer | undefined;
+  /** Bytes of `pending` used: the turn's frames on the wire, headers included. */
   private pendingBytes = 0;
+  /** The last turn's bytes: the next turn's buffer starts that large, so it seldom grows. */
+  private lastTurnBytes = 0;
   /** Write callbacks of pending frames, called in order once their bytes are written. */
-  private pendingCallbacks: Array<(error?: Error | null) => void> = [];
-  private flushScheduled = false;
+  private pendingCallbacks: Array<(error?: Error | null) => void> | undefined;
 
   constructor(
     readonly socket: SocketLike,
@@ -97,8 +103,13 @@ export class SocketChannel {
       this.socket.send(frame, written);
       return;
     }
-    this.queue(frame, Buffer.byteLength(frame));
-    if (written !== undefined) this.pendingCallbacks.push(written);
+    const size = Buffer.byteLength(frame);
+    const at = this.reserve(TEXT_FRAME, size);
+    this.pending!.write(frame, at, size, 'utf8');
+    if (written !== undefined) {
+      if (this.pendingCallbacks === undefined) this.pendingCallbacks = [written];
+      else this.pendingCallbacks.push(written);
+    }
     this.checkBackpressure();
   }
 
@@ -109,19 +120,42 @@ export class SocketChannel {
   pong(data: Buffer): void {
     if (!this.isOpen) return;
     if (this.tcp === undefined) this.socket.pong(data);
-    else this.queue(data, data.length);
+    else {
+      const at = this.reserve(PONG_FRAME, data.length);
+      data.copy(this.pending!, at);
+    }
     this.checkBackpressure();
   }
 
-  /** Adds a frame to this turn's write, which leaves once the turn's incoming frames are handled. */
-  private queue(frame: string | Buffer, size: number): void {
-    this.pending.push(frame);
-    this.pendingSizes.push(size);
-    this.pendingBytes += headerBytes(size) + size;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+  /**
+   * Adds a frame's header to this turn's write, which leaves once the turn's incoming frames are
+   * handled, and answers where its `size` bytes of payload go.
+   */
+  private reserve(opcode: number, size: number): number {
+    const end = this.pendingBytes + headerBytes(size) + size;
+    let buffer = this.pending;
+    if (buffer === undefined) {
+      buffer = this.pending = Buffer.allocUnsafe(Math.max(end, Math.min(this.lastTurnBytes, MAX_TURN_START_BYTES)));
       process.nextTick(this.flush);
+    } else if (end > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, 2 * buffer.length));
+      buffer.copy(grown, 0, 0, this.pendingBytes);
+      buffer = this.pending = grown;
     }
+    let at = this.pendingBytes;
+    this.pendingBytes = end;
+    buffer[at++] = opcode;
+    if (size <= LENGTH_IN_HEADER) {
+      buffer[at++] = size;
+    } else if (size <= MAX_LENGTH_16) {
+      buffer[at++] = LENGTH_16;
+      at = buffer.writeUInt16BE(size, at);
+    } else {
+      buffer[at++] = LENGTH_64;
+      at = buffer.writeUInt32BE(Math.floor(size / TWO_POW_32), at);
+      at = buffer.writeUInt32BE(size >>> 0, at);
+    }
+    return at;
   }
 
   ping(): void {
@@ -230,43 +264,24 @@ export class SocketChannel {
    * hear an error, so what they carried stays held and goes back to the inbox.
    */
   private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const frames = this.pending;
-    if (frames.length === 0) return;
-    const sizes = this.pendingSizes;
-    const callbacks = this.pendingCallbacks;
+    const buffer = this.pending;
+    if (buffer === undefined) return;
     const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingSizes = [];
-    this.pendingCallbacks = [];
+    const callbacks = this.pendingCallbacks;
+    this.pending = undefined;
     this.pendingBytes = 0;
+    this.pendingCallbacks = undefined;
+    this.lastTurnBytes = bytes;
     const tcp = this.tcp!;
     if (!this.isOpen || !tcp.writable) {
       const error = new Error('WebSocket is not open: frames written in its last turn were not sent');
-      for (const callback of callbacks) callback(error);
+      for (const callback of callbacks ?? []) callback(error);
       return;
     }
-    const buffer = Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const size = sizes[i]!;
-      const frame = frames[i]!;
-      buffer[at++] = typeof frame === 'string' ? TEXT_FRAME : PONG_FRAME;
-      if (size <= LENGTH_IN_HEADER) {
-        buffer[at++] = size;
-      } else if (size <= MAX_LENGTH_16) {
-        buffer[at++] = LENGTH_16;
-        at = buffer.writeUInt16BE(size, at);
-      } else {
-        buffer[at++] = LENGTH_64;
-        at = buffer.writeUInt32BE(Math.floor(size / TWO_POW_32), at);
-        at = buffer.writeUInt32BE(size >>> 0, at);
-      }
-      at += typeof frame === 'string' ? buffer.write(frame, at, size, 'utf8') : frame.copy(buffer, at);
-    }
-    if (callbacks.length === 0) tcp.write(buffer);
+    const data = bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
+    if (callbacks === undefined) tcp.write(data);
     else
-      tcp.write(buffer, (error) => {
+      tcp.write(data, (error) => {
         for (const callback of callbacks) callback(error);
       });
   };
