@@ -50,7 +50,7 @@ describe('PackedSentRecords', () => {
     expect(packed.length).toBe(2);
     expect([...packed]).toEqual(records);
     expect(PackedSentRecords.of(packed)).toBe(packed);
-    expect(packed.hashes).toEqual(records.map((r) => pairHash(r.sender, r.clientId)));
+    expect([0, 1].map((i) => packed.hashAt(i))).toEqual(records.map((r) => pairHash(r.sender, r.clientId)));
   });
 
   it('keeps client ids of any script and length as they went in, past its first buffer', () => {

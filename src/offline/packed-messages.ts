@@ -68,24 +68,35 @@ export class PackedMessages implements Iterable<StoredMessage> {
 const INITIAL_CLIENT_ID_BYTES = 16 * 1024;
 /** UTF-8 bytes one UTF-16 code unit can take. */
 const MAX_UTF8_PER_UNIT = 3;
+/** Records a batch's columns first have room for; doubled whenever full. */
+const INITIAL_RECORDS = 1_024;
+
+/** `column` in an array of the same kind `size` long, its first `length` entries kept. */
+function resized<T extends Uint8Array | Uint32Array | Float64Array>(column: T, size: number, length: number): T {
+  const grown = new (column.constructor as new (size: number) => T)(size);
+  grown.set(column.subarray(0, length));
+  return grown;
+}
 
 /**
  * Sent records on their way to the store, packed as `PackedMessages` are and for the same reason:
  * one per JSON message delivered, waiting up to a background commit and then through it. Per
- * record: its sender in `senders` (a connection's user: one string for all its records), delivered
- * (1) or queued (0) and expiresAt in `numbers`, the pair's `pairHash` in `hashes` (computed once,
- * for the service's filter and the SQLite driver's index), and its client id as UTF-8 in one
- * buffer, which ends where `clientIdEnds` says. A client id string per record, unique and held
- * for tens of milliseconds, outlived young-generation collections: each copied it, then moved it
- * to the old generation; the buffer's bytes are outside the heap. Client ids are well-formed
- * UTF-16 (the JSON codec and the admin API refuse any other), so they come back from UTF-8 as
- * they went in.
+ * record: its sender in `senders` (a connection's user: one string for all its records), and in
+ * typed columns whether it is delivered (1) or queued (0), its expiresAt, the pair's `pairHash`
+ * (computed once, for the service's filter and the SQLite driver's index) and where its client
+ * id ends in one buffer that holds them all as UTF-8. A client id string per record, unique and
+ * held for tens of milliseconds, outlived young-generation collections: each copied it, then
+ * moved it to the old generation; so did arrays of numbers growing with the batch. The columns
+ * and the buffer are outside the heap, and go to the writer thread as one copy each. Client ids
+ * are well-formed UTF-16 (the JSON codec and the admin API refuse any other), so they come back
+ * from UTF-8 as they went in.
  */
 export class PackedSentRecords implements Iterable<SentRecord> {
   readonly senders: string[] = [];
-  readonly numbers: number[] = [];
-  readonly hashes: number[] = [];
-  readonly clientIdEnds: number[] = [];
+  private delivered = new Uint8Array(0);
+  private expiry = new Float64Array(0);
+  private hashes = new Uint32Array(0);
+  private ends = new Uint32Array(0);
   private bytes = Buffer.allocUnsafeSlow(0);
   private used = 0;
   /** `pairHash`es of the delivered records among the first `indexed`, once `hasDelivered` is asked. */
@@ -108,6 +119,25 @@ export class PackedSentRecords implements Iterable<SentRecord> {
     return this.bytes.subarray(0, this.used);
   }
 
+  /** Per record, where its client id ends in `clientIdBytes` (views, not copies, as the rest below). */
+  get clientIdEnds(): Uint32Array {
+    return this.ends.subarray(0, this.length);
+  }
+
+  /** Per record, 1 when it says delivered, 0 when queued. */
+  get deliveredFlags(): Uint8Array {
+    return this.delivered.subarray(0, this.length);
+  }
+
+  get expiresAts(): Float64Array {
+    return this.expiry.subarray(0, this.length);
+  }
+
+  /** Record `index`'s `pairHash`. */
+  hashAt(index: number): number {
+    return this.hashes[index]!;
+  }
+
   /** `hash`: `pairHash(sender, clientId)`, when the caller has it already. */
   push(
     sender: string,
@@ -118,16 +148,19 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   ): void {
     const room = clientId.length * MAX_UTF8_PER_UNIT;
     if (this.used + room > this.bytes.length) this.grow(room);
+    const index = this.senders.length;
+    if (index === this.hashes.length) this.growColumns();
     this.used += this.bytes.write(clientId, this.used);
-    this.clientIdEnds.push(this.used);
+    this.ends[index] = this.used;
+    this.delivered[index] = status === 'delivered' ? 1 : 0;
+    this.expiry[index] = expiresAt;
+    this.hashes[index] = hash;
     this.senders.push(sender);
-    this.numbers.push(status === 'delivered' ? 1 : 0, expiresAt);
-    this.hashes.push(hash);
   }
 
   clientIdAt(index: number): string {
-    const start = index === 0 ? 0 : this.clientIdEnds[index - 1]!;
-    return this.bytes.toString('utf8', start, this.clientIdEnds[index]!);
+    const start = index === 0 ? 0 : this.ends[index - 1]!;
+    return this.bytes.toString('utf8', start, this.ends[index]!);
   }
 
   /**
@@ -138,16 +171,16 @@ export class PackedSentRecords implements Iterable<SentRecord> {
    * there is looked for among the records.
    */
   hasDelivered(sender: string, clientId: string, hash: number): boolean {
-    const { hashes, senders, numbers } = this;
+    const { hashes, senders, delivered, length } = this;
     this.deliveredHashes ??= new Set();
-    const delivered = this.deliveredHashes;
-    for (; this.indexed < hashes.length; this.indexed++) {
+    const set = this.deliveredHashes;
+    for (; this.indexed < length; this.indexed++) {
       // As 32-bit signed integers: small integers in the set, not a boxed number each.
-      if (numbers[this.indexed * 2] === 1) delivered.add(hashes[this.indexed]! | 0);
+      if (delivered[this.indexed] === 1) set.add(hashes[this.indexed]! | 0);
     }
-    if (!delivered.has(hash | 0)) return false;
-    for (let i = hashes.length - 1; i >= 0; i--) {
-      if (hashes[i] === hash && numbers[i * 2] === 1 && senders[i] === sender && this.clientIdAt(i) === clientId) {
+    if (!set.has(hash | 0)) return false;
+    for (let i = length - 1; i >= 0; i--) {
+      if (hashes[i] === hash && delivered[i] === 1 && senders[i] === sender && this.clientIdAt(i) === clientId) {
         return true;
       }
     }
@@ -155,17 +188,25 @@ export class PackedSentRecords implements Iterable<SentRecord> {
   }
 
   at(index: number): SentRecord {
-    const status = this.numbers[index * 2] === 1 ? 'delivered' : 'queued';
     return {
       sender: this.senders[index]!,
       clientId: this.clientIdAt(index),
-      status,
-      expiresAt: this.numbers[index * 2 + 1]!,
+      status: this.delivered[index] === 1 ? 'delivered' : 'queued',
+      expiresAt: this.expiry[index]!,
     };
   }
 
   *[Symbol.iterator](): Iterator<SentRecord> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  private growColumns(): void {
+    const length = this.senders.length;
+    const size = Math.max(INITIAL_RECORDS, 2 * length);
+    this.delivered = resized(this.delivered, size, length);
+    this.expiry = resized(this.expiry, size, length);
+    this.hashes = resized(this.hashes, size, length);
+    this.ends = resized(this.ends, size, length);
   }
 
   private grow(room: number): void {

@@ -171,15 +171,15 @@ export class SqliteOfflineMessageDriver extends OfflineMessageStore {
   }
 
   /** The sent records of a committed write into the index, at the seqs the writer gave them. */
-  private indexWritten({ hashes }: PackedSentRecords, { sentFirstSeq, sentSkipped }: LoggedWrite): void {
+  private indexWritten(records: PackedSentRecords, { sentFirstSeq, sentSkipped }: LoggedWrite): void {
     let seq = sentFirstSeq;
-    for (let i = 0, skip = 0; i < hashes.length; i++) {
+    for (let i = 0, skip = 0; i < records.length; i++) {
       if (sentSkipped[skip] === i) {
         skip++;
         continue;
       }
       // Already read by `indexSentLog` when a lookup came between the commit and this answer.
-      if (seq > this.indexedSeq) this.sentIndex.addHash(hashes[i]!, seq);
+      if (seq > this.indexedSeq) this.sentIndex.addHash(records.hashAt(i), seq);
       seq++;
     }
     this.indexedSeq = Math.max(this.indexedSeq, seq - 1);

@@ -32,7 +32,8 @@ function flatten({ append, remove, sent, quota }: InboxWrite) {
     // -1: not known, read from the row.
     removeBytes: remove.map((m) => m.bytes ?? -1),
     sentSenders: records.senders,
-    sentNumbers: records.numbers,
+    sentDelivered: records.deliveredFlags,
+    sentExpiresAt: records.expiresAts,
     sentClientIds: records.clientIdBytes,
     sentClientIdEnds: records.clientIdEnds,
     quota,
@@ -242,9 +243,9 @@ function liveStored(usage, id) {
 }
 
 // The batch comes flattened (see \`flatten\`): PACKED_STRINGS strings and PACKED_NUMBERS numbers
-// per message, in the order of \`PackedMessages\`; per record (\`PackedSentRecords\`) a sender, two
-// numbers, and where its client id ends in the UTF-8 of them all.
-const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes, sentSenders, sentNumbers, sentClientIds, sentClientIdEnds, quota }) => {
+// per message, in the order of \`PackedMessages\`; per record (\`PackedSentRecords\`) a sender, and
+// in typed columns delivered (1) or not, its expiry and where its client id ends in their UTF-8.
+const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes, sentSenders, sentDelivered, sentExpiresAt, sentClientIds, sentClientIdEnds, quota }) => {
   const usage = new Map();
   // Removals first: what was delivered frees room for what arrives in the same write. A removal
   // that comes with its recipient and size deletes without reading the row, in runs of ascending
@@ -311,8 +312,8 @@ const write = db.transaction(({ strings, numbers, remove, removeTo, removeBytes,
     const at = 4 * paged;
     page[at] = sender;
     page[at + 1] = clientId;
-    page[at + 2] = sentNumbers[2 * r];
-    page[at + 3] = sentNumbers[2 * r + 1];
+    page[at + 2] = sentDelivered[r];
+    page[at + 3] = sentExpiresAt[r];
     if (++paged < ${SENT_APPEND_PAGE}) continue;
     lastSentSeq = Number(s.appendSentPage.run(page).lastInsertRowid);
     if (sentFirstSeq === 0) sentFirstSeq = lastSentSeq - ${SENT_APPEND_PAGE} + 1;
