@@ -78,7 +78,7 @@ export class SocketChannel {
   private pending: Buffer | undefined;
   /** Bytes of `pending` used: the turn's frames on the wire, headers included. */
   private pendingBytes = 0;
-  /** The last turn's bytes: the next turn's buffer starts that large, so it seldom grows. */
+  /** The last turn's bytes: the next turn's buffer starts that large, up to MAX_TURN_START_BYTES. */
   private lastTurnBytes = 0;
   /** Write callbacks of pending frames, called in order once their bytes are written. */
   private pendingCallbacks: Array<(error?: Error | null) => void> | undefined;
