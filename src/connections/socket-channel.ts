@@ -40,9 +40,9 @@ const MAX_LENGTH_16 = 0xffff;
 const TWO_POW_32 = 2 ** 32;
 /**
  * A turn's buffer starts as large as the last turn's bytes, but no larger than this, and doubles as
- * needed. Below 4 KiB it comes from Node's shared buffer pool; and a turn that writes one frame to
- * each of many connections (a message to a crowd) allocates no more than this for each, whatever
- * they wrote before.
+ * needed. Below 4 KiB it comes from Node's shared buffer pool (on Node 20 too, whose pool is the
+ * smallest); and a turn that writes one frame to each of many connections (a message to a crowd)
+ * allocates no more than this for each, whatever they wrote before.
  */
 const MAX_TURN_START_BYTES = 4 * 1024 - 1;
 
