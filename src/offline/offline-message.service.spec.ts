@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { MemoryOfflineMessageDriver } from './memory-offline-message.driver.js';
-import { BACKGROUND_COMMIT_MS, OfflineMessageService } from './offline-message.service.js';
+import { BACKGROUND_COMMIT_MS, MAX_BATCH_WRITES, OfflineMessageService } from './offline-message.service.js';
 import type { InboxWrite, WriteResult } from './offline-message.store.js';
 
 /** The memory inbox, keeping what each write held and when it came. */
@@ -154,5 +154,44 @@ describe('OfflineMessageService commits', () => {
       expect.objectContaining({ remove: 1, sent: 1 }),
       expect.objectContaining({ append: 1, sent: 1 }),
     ]);
+  });
+
+  it('commits a burst larger than MAX_BATCH_WRITES as several batches, in order, a message always with its record', async () => {
+    const { store, service } = await setup();
+    let open!: () => void;
+    store.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    // A first message commits alone; the burst comes while that commit waits for its fsync.
+    const first = service.enqueue({ ...message(0), to: 'carol' });
+    await turns(2);
+    expect(store.writes).toHaveLength(1);
+    const burst = 2 * MAX_BATCH_WRITES;
+    const stored: Array<Promise<void>> = [];
+    for (let n = 1; n <= burst; n++) stored.push(service.enqueue({ ...message(n), to: `u${n % 7}` }));
+    const delivered = service.recordSent('alice', 'd1', 'delivered');
+    expect(service.isRecordingDelivered('alice', 'd1')).toBe(true);
+    // Each user's drain waits for the last batch that holds a message for that user.
+    let u3 = false;
+    void service.inboxSettled('u3').then(() => {
+      u3 = true;
+    });
+    await turns(3);
+    expect(u3).toBe(false);
+    open();
+    await Promise.all([first, ...stored, delivered]);
+    expect(u3).toBe(true);
+    const batches = store.writes.slice(1);
+    // Message n and its `queued` record are two writes: a batch holds MAX_BATCH_WRITES / 2 of
+    // them, and the delivered record, with no room left in the fourth, goes in a fifth.
+    expect(batches).toHaveLength(5);
+    for (const batch of batches.slice(0, 4)) {
+      expect(batch).toEqual(expect.objectContaining({ append: MAX_BATCH_WRITES / 2, sent: MAX_BATCH_WRITES / 2 }));
+    }
+    expect(batches[4]).toEqual(expect.objectContaining({ append: 0, sent: 1 }));
+    expect(batches.reduce((sum, batch) => sum + batch.append, 0)).toBe(burst);
+    const peeked = await service.peek('u3', burst);
+    expect(peeked.map((m) => m.seq)).toEqual(Array.from({ length: burst }, (_, i) => i + 1).filter((n) => n % 7 === 3));
+    expect(await service.findSent('alice', 'd1')).toMatchObject({ status: 'delivered' });
   });
 });

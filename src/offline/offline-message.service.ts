@@ -27,8 +27,16 @@ const MAX_TRACKED_RECIPIENTS = 100_000;
  */
 export const BACKGROUND_COMMIT_MS = 20;
 
-/** Background writes pending beyond this many are committed at once: the wait stays bounded in memory too. */
-const BACKGROUND_COMMIT_MAX = 8_192;
+/**
+ * Writes (messages, removals, sent records) one transaction takes at most; a full batch is
+ * committed at once, background writes included, and what comes while one commits beyond that
+ * forms the next ones, queued in order. A batch of tens of thousands (a burst
+ * of offline messages while a commit runs) grew arrays past V8's large-object size, each growth a
+ * fresh allocation the kernel must page in, and the writer thread copied the whole batch through
+ * several young-generation collections: a 50,000-message burst took about twice the CPU of the
+ * same messages in batches of this size. Still one commit, one fsync, per ~2,000 messages.
+ */
+export const MAX_BATCH_WRITES = 2_048;
 
 /** After a failed write, the store is tried this often until it takes writes again. */
 const WRITE_PROBE_INTERVAL_MS = 1_000;
@@ -87,6 +95,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   private readonly logger = new Logger(OfflineMessageService.name);
   private readonly ttlMs: number;
   private pending = pendingWrite();
+  /** Full batches, oldest first, each committed in turn after the one in flight. */
+  private readonly sealed: PendingWrite[] = [];
   private scheduled = false;
   /** Set while only background writes are pending: their commit, at most BACKGROUND_COMMIT_MS away. */
   private background: NodeJS.Timeout | undefined;
@@ -149,7 +159,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    * original place and expiry, and meets the same quota: nobody was told it was stored.
    */
   enqueue(message: ImMessage): Promise<void> {
-    const batch = this.pending;
+    // The message and its record in the same batch: one transaction.
+    const batch = this.open(message.clientId === undefined ? 1 : 2);
     this.append(message);
     if (message.clientId !== undefined) {
       this.writeSent(message.from, message.clientId, 'queued', message.ts + this.ttlMs);
@@ -164,8 +175,20 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    * failed write is counted and logged by the batch.
    */
   enqueueQuietly(message: ImMessage): void {
+    this.open();
     this.append(message);
     this.schedule();
+  }
+
+  /** The batch `writes` more go to: a new one when the pending one has no room for them. */
+  private open(writes = 1): PendingWrite {
+    const { append, remove, sent } = this.pending;
+    if (append.length + remove.length + sent.length + writes > MAX_BATCH_WRITES) {
+      this.sealed.push(this.pending);
+      this.pending = pendingWrite();
+      this.commitSoon();
+    }
+    return this.pending;
   }
 
   private append(message: ImMessage): void {
@@ -176,6 +199,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** Removes a delivered message; resolves once the removal is durable. */
   remove(message: ImMessage): Promise<void> {
+    this.open();
     // Copied: the batch keeps only what a removal needs. The body's size spares the SQLite writer
     // a read of the row for its inbox's usage: about a third of a removal's cost there.
     this.pending.recipients.add(message.to);
@@ -194,6 +218,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    */
   recordSent(sender: string, clientId: string, status: SentRecord['status']): Promise<void> {
     const now = Date.now();
+    this.open();
     this.writeSent(sender, clientId, status, now + this.ttlMs, now);
     return this.scheduleBackground();
   }
@@ -218,14 +243,14 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    * True while a `delivered` record of (sender, client id) is on its way to the store: requested
    * and not committed, so `findSent` cannot see it yet. Once the write is over it is either
    * committed (and found) or failed (and gone). Asked for each send `mayHaveSent` cannot call new
-   * (every send, with the Redis store): a lookup in each of at most two batches.
+   * (every send, with the Redis store): a lookup in each batch not yet committed, nearly always
+   * at most two.
    */
   isRecordingDelivered(sender: string, clientId: string): boolean {
     const hash = pairHash(sender, clientId);
-    return (
-      this.pending.sent.hasDelivered(sender, clientId, hash) ||
-      this.committing?.sent.hasDelivered(sender, clientId, hash) === true
-    );
+    if (this.pending.sent.hasDelivered(sender, clientId, hash)) return true;
+    if (this.committing?.sent.hasDelivered(sender, clientId, hash) === true) return true;
+    return this.sealed.some((batch) => batch.sent.hasDelivered(sender, clientId, hash));
   }
 
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */
@@ -245,6 +270,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   /** Resolves once every write requested so far is committed. */
   flushed(): Promise<void> {
     if (this.hasPending()) return this.schedule().catch(() => undefined);
+    const last = this.sealed.at(-1);
+    if (last !== undefined) return last.done.catch(() => undefined);
     return this.inFlight ?? Promise.resolve();
   }
 
@@ -256,6 +283,9 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
    */
   inboxSettled(recipient: string): Promise<void> {
     if (this.pending.recipients.has(recipient)) return this.schedule().catch(() => undefined);
+    for (let i = this.sealed.length - 1; i >= 0; i--) {
+      if (this.sealed[i]!.recipients.has(recipient)) return this.sealed[i]!.done.catch(() => undefined);
+    }
     if (this.committing?.recipients.has(recipient)) return this.inFlight!;
     return Promise.resolve();
   }
@@ -305,7 +335,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     }
     // The store sees committed rows only: add what is being written or waits to be.
     const waiting = new Set(recipients);
-    const writing = this.committing === undefined ? [this.pending] : [this.committing, this.pending];
+    const writing = [...(this.committing === undefined ? [] : [this.committing]), ...this.sealed, this.pending];
     for (const { append } of writing) for (let i = 0; i < append.length; i++) waiting.add(append.recipientAt(i));
     this.waitingFor = waiting;
   }
@@ -328,20 +358,23 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     return append.length + remove.length + sent.length > 0;
   }
 
-  /** The pending write is committed in the next turn, or right after the one in flight. */
+  /** The pending write is committed in the next turn, or right after the ones before it. */
   private schedule(): Promise<void> {
     this.pending.urgent = true;
-    if (!this.scheduled && this.inFlight === undefined) {
-      this.scheduled = true;
-      setImmediate(() => this.commit());
-    }
+    this.commitSoon();
     return this.pending.done;
+  }
+
+  /** A commit in the next turn, unless one is in flight (the next follows it) or scheduled. */
+  private commitSoon(): void {
+    if (this.scheduled || this.inFlight !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => this.commit());
   }
 
   /** A write nobody waits for: committed with the next urgent one, or within BACKGROUND_COMMIT_MS. */
   private scheduleBackground(): Promise<void> {
     const { pending } = this;
-    if (pending.remove.length + pending.sent.length >= BACKGROUND_COMMIT_MAX) return this.schedule();
     if (!pending.urgent && this.background === undefined && this.inFlight === undefined) {
       this.background = setTimeout(this.commitBackground, BACKGROUND_COMMIT_MS);
     }
@@ -361,14 +394,18 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     this.scheduled = false;
     clearTimeout(this.background);
     this.background = undefined;
-    if (this.inFlight !== undefined || !this.hasPending()) return;
-    const batch = this.pending;
-    this.pending = pendingWrite();
+    if (this.inFlight !== undefined) return;
+    let batch = this.sealed.shift();
+    if (batch === undefined) {
+      if (!this.hasPending()) return;
+      batch = this.pending;
+      this.pending = pendingWrite();
+    }
     this.committing = batch;
     this.inFlight = this.writeBatch(batch).finally(() => {
       this.inFlight = undefined;
       this.committing = undefined;
-      if (this.pending.urgent) this.commit();
+      if (this.sealed.length > 0 || this.pending.urgent) this.commit();
       else if (this.hasPending()) this.scheduleBackground();
     });
   }
