@@ -85,6 +85,11 @@ function pendingWrite(): PendingWrite {
   };
 }
 
+/** Messages, removals and sent records a batch holds. */
+function writesIn({ append, remove, sent }: PendingWrite): number {
+  return append.length + remove.length + sent.length;
+}
+
 /**
  * The offline inbox as the rest of the gateway sees it. Writes made in the same event-loop turn
  * are committed together in one transaction (one fsync for a burst instead of one per message);
@@ -182,8 +187,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
 
   /** The batch `writes` more go to: a new one when the pending one has no room for them. */
   private open(writes = 1): PendingWrite {
-    const { append, remove, sent } = this.pending;
-    if (append.length + remove.length + sent.length + writes > MAX_BATCH_WRITES) {
+    if (writesIn(this.pending) + writes > MAX_BATCH_WRITES) {
       this.sealed.push(this.pending);
       this.pending = pendingWrite();
       this.commitSoon();
@@ -355,8 +359,7 @@ export class OfflineMessageService implements OnModuleInit, OnApplicationShutdow
   }
 
   private hasPending(): boolean {
-    const { append, remove, sent } = this.pending;
-    return append.length + remove.length + sent.length > 0;
+    return writesIn(this.pending) > 0;
   }
 
   /** The pending write is committed in the next turn, or right after the ones before it. */

@@ -50,6 +50,11 @@ export class SentRing {
       if (this.slots < this.capacity) this.resize(Math.min(this.slots * 2, this.capacity));
       else this.evictOldest();
     }
+    this.place(key, value, hash);
+  }
+
+  /** Writes a record whose key is not in the index into the next ring slot, and indexes it. */
+  private place(key: string, value: number, hash: number): void {
     const slot = (this.tail + this.used++) % this.slots;
     this.keys[slot] = key;
     this.values[slot] = value;
@@ -145,19 +150,10 @@ export class SentRing {
     this.used = 0;
     this.live = 0;
     if (!keep) return;
-    const mask = buckets - 1;
     for (let i = 0; i < used; i++) {
       const from = (tail + i) % oldSlots;
       const key = keys[from];
-      if (key === undefined) continue;
-      const slot = this.used++;
-      this.keys[slot] = key;
-      this.values[slot] = values[from]!;
-      this.hashes[slot] = hashes[from]!;
-      this.live++;
-      let bucket = hashes[from]! & mask;
-      while (this.index[bucket] !== 0) bucket = (bucket + 1) & mask;
-      this.index[bucket] = slot + 1;
+      if (key !== undefined) this.place(key, values[from]!, hashes[from]!);
     }
   }
 }
